@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CheatsheetsConfig(AppConfig):
+    name = "cheatsheets"
+    verbose_name = "Cheat sheets"

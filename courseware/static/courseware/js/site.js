@@ -1,0 +1,109 @@
+/* Site behaviour: theme toggle, mobile menu, "/" to search, print, and on sheet pages the
+   reading progress bar and the table of contents that follows the scroll. No dependencies. */
+(function () {
+  "use strict";
+  var root = document.documentElement;
+  root.classList.add("js");
+
+  // Theme: the inline script in <head> applied the saved or system theme; the toggle
+  // switches and remembers. Without a saved choice, follow the system as it changes.
+  var toggle = document.querySelector(".theme-toggle");
+  function labelToggle() {
+    if (!toggle) return;
+    var dark = root.getAttribute("data-theme") === "dark";
+    toggle.setAttribute("aria-label", dark ? "Switch to light theme" : "Switch to dark theme");
+    toggle.setAttribute("aria-pressed", dark ? "true" : "false");
+  }
+  if (toggle) {
+    toggle.addEventListener("click", function () {
+      var next = root.getAttribute("data-theme") === "dark" ? "light" : "dark";
+      root.setAttribute("data-theme", next);
+      try { localStorage.setItem("theme", next); } catch (e) {}
+      labelToggle();
+    });
+    labelToggle();
+  }
+  var media = window.matchMedia("(prefers-color-scheme: dark)");
+  if (media.addEventListener) {
+    media.addEventListener("change", function (event) {
+      var saved = null;
+      try { saved = localStorage.getItem("theme"); } catch (e) {}
+      if (!saved) { root.setAttribute("data-theme", event.matches ? "dark" : "light"); labelToggle(); }
+    });
+  }
+
+  // Mobile menu.
+  var navToggle = document.querySelector(".nav-toggle");
+  var nav = document.getElementById("site-nav");
+  if (navToggle && nav) {
+    navToggle.addEventListener("click", function () {
+      var open = nav.classList.toggle("open");
+      navToggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && nav.classList.contains("open")) {
+        nav.classList.remove("open");
+        navToggle.setAttribute("aria-expanded", "false");
+        navToggle.focus();
+      }
+    });
+  }
+
+  // "/" focuses the search box, as on most documentation sites.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+    var tag = (document.activeElement && document.activeElement.tagName) || "";
+    if (/^(INPUT|TEXTAREA|SELECT)$/.test(tag) || document.activeElement.isContentEditable) return;
+    var box = document.getElementById("search-q") || document.getElementById("index-q") || document.getElementById("nav-q");
+    if (box) {
+      event.preventDefault();
+      if (nav && navToggle && box.id === "nav-q" && getComputedStyle(navToggle).display !== "none") {
+        nav.classList.add("open");
+        navToggle.setAttribute("aria-expanded", "true");
+      }
+      box.focus();
+    }
+  });
+
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.addEventListener("click", function () { window.print(); });
+  });
+
+  // Printing opens every collapsed answer, and closes them again afterwards.
+  var opened = [];
+  window.addEventListener("beforeprint", function () {
+    opened = Array.prototype.filter.call(document.querySelectorAll(".prose details:not([open])"), function (d) { d.open = true; return true; });
+  });
+  window.addEventListener("afterprint", function () { opened.forEach(function (d) { d.open = false; }); opened = []; });
+
+  // Sheet page: reading progress and the active table-of-contents entry.
+  var bar = document.querySelector(".reading-progress span");
+  var article = document.querySelector(".sheet");
+  var tocLinks = Array.prototype.slice.call(document.querySelectorAll(".sheet-toc a[href^='#']"));
+  var headings = tocLinks.map(function (link) {
+    return document.getElementById(decodeURIComponent(link.getAttribute("href").slice(1)));
+  });
+  function onScroll() {
+    if (bar && article) {
+      var rect = article.getBoundingClientRect();
+      var total = rect.height - window.innerHeight;
+      var done = total > 0 ? Math.min(1, Math.max(0, -rect.top / total)) : 1;
+      bar.style.width = (done * 100).toFixed(1) + "%";
+    }
+    if (tocLinks.length) {
+      var current = 0;
+      headings.forEach(function (heading, index) {
+        if (heading && heading.getBoundingClientRect().top < 120) current = index;
+      });
+      tocLinks.forEach(function (link, index) {
+        link.classList.toggle("active", index === current);
+        if (index === current) link.setAttribute("aria-current", "location"); else link.removeAttribute("aria-current");
+      });
+    }
+  }
+  if (bar || tocLinks.length) {
+    window.addEventListener("scroll", onScroll, { passive: true });
+    window.addEventListener("resize", onScroll);
+    onScroll();
+  }
+})();

@@ -1,0 +1,43 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from cheatsheets import selectors as sheet_selectors
+from courseware.forms import SignUpForm
+
+
+def home(request):
+    progress = sheet_selectors.review_progress(request.user) if request.user.is_authenticated else None
+    return render(request, "courseware/home.html", {"progress": progress})
+
+
+@login_required
+def dashboard(request):
+    groups = sheet_selectors.sheets_by_category(request.user)
+    total = sum(len(group.sheets) for group in groups)
+    reviewed = sum(group.reviewed for group in groups)
+    next_up = next((sheet for group in groups for sheet in group.sheets if not sheet.is_reviewed), None)
+    return render(request, "courseware/dashboard.html", {
+        "groups": groups,
+        "progress": {"total": total, "reviewed": reviewed, "percent": round(100 * reviewed / total) if total else 0},
+        "next_up": next_up,
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome, {user.username}. Your progress is saved from now on.")
+        return redirect("dashboard")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+def coming_soon(request, pillar):
+    return render(request, "courseware/coming_soon.html", {"pillar": pillar})
