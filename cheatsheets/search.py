@@ -56,7 +56,7 @@ def score_sections(title: str, services: list[str], sections: list[dict], terms:
     best section is the one that holds the most distinct terms (earliest on ties).
     """
     haystack_title = f"{title} {' '.join(services)}".lower()
-    full_text = " ".join(section["text"] for section in sections).lower()
+    full_text = " ".join(f"{section['title']} {section['text']}" for section in sections).lower()
     if not all(term in haystack_title or term in full_text for term in terms):
         return 0, None
     score = sum(10 for term in terms if term in haystack_title)

@@ -1,0 +1,145 @@
+"""Index, sheet page, search and the reviewed toggle."""
+
+import pytest
+from django.urls import reverse
+
+from cheatsheets.models import Category, SheetReview
+from tests.factories import CheatSheetFactory, SheetReviewFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sheets():
+    return [
+        CheatSheetFactory(title="AWS Lambda", slug="lambda", category=Category.COMPUTE, order=10,
+                          body_markdown="## Key numbers\n\nTimeout is 15 minutes.\n\n## Pricing model\n\nPer request.\n"),
+        CheatSheetFactory(title="AWS Fargate", slug="fargate", category=Category.COMPUTE, order=20),
+        CheatSheetFactory(title="Amazon SQS", slug="sqs", category=Category.INTEGRATION_ANALYTICS, order=10,
+                          body_markdown="## Key numbers\n\nThe visibility timeout defaults to 30 seconds.\n"),
+    ]
+
+
+def test_index_groups_sheets_by_category_in_order(client, sheets):
+    response = client.get(reverse("cheatsheets:index"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.index("Compute") < html.index("Integration and analytics")
+    assert html.index("AWS Lambda") < html.index("AWS Fargate")
+
+
+def test_index_shows_each_sheets_reviewed_state_and_progress(learner_client, learner, sheets):
+    SheetReviewFactory(user=learner, sheet=sheets[0])
+    html = learner_client.get(reverse("cheatsheets:index")).content.decode()
+    assert "✓ Reviewed" in html
+    assert "<strong>1</strong> of 3 sheets reviewed (33%)" in html
+
+
+def test_sheet_page_shows_rendered_body_toc_sources_and_neighbours(client, sheets):
+    response = client.get(reverse("cheatsheets:detail", args=["fargate"]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<h2 id="at-a-glance">' in html
+    assert 'class="sheet-toc"' in html
+    assert "https://docs.aws.amazon.com/lambda/" in html
+    assert 'rel="prev"' in html and "AWS Lambda" in html
+    assert 'rel="next"' in html and "Amazon SQS" in html
+
+
+def test_unknown_sheet_is_404(client, sheets):
+    assert client.get(reverse("cheatsheets:detail", args=["nope"])).status_code == 404
+
+
+def test_sheet_page_never_renders_markdown(client, sheets, monkeypatch):
+    import cheatsheets.rendering
+
+    def boom(*args, **kwargs):
+        raise AssertionError("rendered Markdown during a request")
+
+    monkeypatch.setattr(cheatsheets.rendering, "render_markdown", boom)
+    assert client.get(reverse("cheatsheets:detail", args=["lambda"])).status_code == 200
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_sheet_page_costs_at_most_four_queries(client, sheets, django_assert_max_num_queries, signed_in):
+    if signed_in:
+        user = UserFactory()
+        SheetReviewFactory(user=user, sheet=sheets[0])
+        client.force_login(user)
+    with django_assert_max_num_queries(4):
+        response = client.get(reverse("cheatsheets:detail", args=["lambda"]))
+    assert response.status_code == 200
+
+
+def test_index_query_count_does_not_grow_with_sheets(learner_client, django_assert_max_num_queries):
+    CheatSheetFactory.create_batch(30)
+    with django_assert_max_num_queries(4):
+        learner_client.get(reverse("cheatsheets:index"))
+
+
+def test_mark_and_unmark_reviewed(learner_client, learner, sheets):
+    url = reverse("cheatsheets:toggle_review", args=["lambda"])
+    response = learner_client.post(url, {"reviewed": "1"})
+    assert response.status_code == 302
+    assert SheetReview.objects.filter(user=learner, sheet__slug="lambda").exists()
+    learner_client.post(url, {"reviewed": "1"})  # twice is still one record
+    assert SheetReview.objects.filter(user=learner).count() == 1
+    learner_client.post(url, {"reviewed": "0"})
+    assert not SheetReview.objects.filter(user=learner).exists()
+
+
+def test_htmx_toggle_returns_the_button_fragment(learner_client, sheets):
+    response = learner_client.post(
+        reverse("cheatsheets:toggle_review", args=["lambda"]), {"reviewed": "1"}, HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and "<html" not in html
+    assert 'aria-pressed="true"' in html
+
+
+def test_toggle_requires_sign_in(client, sheets):
+    response = client.post(reverse("cheatsheets:toggle_review", args=["lambda"]), {"reviewed": "1"})
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+    assert not SheetReview.objects.exists()
+
+
+def test_toggle_requires_post(learner_client, sheets):
+    assert learner_client.get(reverse("cheatsheets:toggle_review", args=["lambda"])).status_code == 405
+
+
+def test_learner_only_touches_their_own_reviews(learner_client, learner, sheets):
+    other = UserFactory()
+    SheetReviewFactory(user=other, sheet=sheets[0])
+    learner_client.post(reverse("cheatsheets:toggle_review", args=["lambda"]), {"reviewed": "0"})
+    assert SheetReview.objects.filter(user=other, sheet=sheets[0]).exists()
+    html = learner_client.get(reverse("cheatsheets:detail", args=["lambda"])).content.decode()
+    assert "Mark as reviewed" in html  # the other learner's review is not shown as ours
+
+
+def test_search_finds_body_text_and_highlights(client, sheets):
+    response = client.get(reverse("cheatsheets:search"), {"q": "visibility timeout"})
+    html = response.content.decode()
+    assert "1 sheet matches" in html
+    assert "<mark>visibility</mark>" in html and "<mark>timeout</mark>" in html
+    assert reverse("cheatsheets:detail", args=["sqs"]) + "#key-numbers" in html
+
+
+def test_search_ranks_title_matches_first(client, sheets):
+    hits = client.get(reverse("cheatsheets:search"), {"q": "lambda"}).context["hits"]
+    assert hits[0].sheet.slug == "lambda"
+
+
+def test_search_requires_every_term(client, sheets):
+    hits = client.get(reverse("cheatsheets:search"), {"q": "timeout pricing"}).context["hits"]
+    assert [hit.sheet.slug for hit in hits] == ["lambda"]
+
+
+def test_empty_search_result_is_helpful(client, sheets):
+    html = client.get(reverse("cheatsheets:search"), {"q": "lamda"}).content.decode()
+    assert "No sheet contains all of" in html
+    assert "Did you mean" in html and "AWS Lambda" in html
+
+
+def test_search_escapes_the_query(client, sheets):
+    html = client.get(reverse("cheatsheets:search"), {"q": "<script>alert(1)</script>"}).content.decode()
+    assert "<script>alert(1)</script>" not in html
