@@ -1,4 +1,7 @@
+import json
+
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.urls import path, reverse
@@ -7,7 +10,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from cheatsheets import rendering, services
-from cheatsheets.models import CheatSheet, SheetReview
+from cheatsheets.models import CheatSheet, SheetReview, validate_exam_tips
 from cheatsheets.sync import ContentError
 
 
@@ -64,8 +67,16 @@ class CheatSheetAdmin(admin.ModelAdmin):
         return require_POST(self._render_preview)(request)
 
     def _render_preview(self, request):
-        rendered = rendering.render_sheet(request.POST.get("body_markdown", ""), [])
-        return HttpResponse(rendered.html)
+        tips, notice = [], ""
+        try:
+            tips = json.loads(request.POST.get("exam_tips") or "[]")
+            validate_exam_tips(tips)
+        except (ValueError, ValidationError) as error:
+            tips = []
+            message = "; ".join(error.messages) if isinstance(error, ValidationError) else f"not valid JSON ({error})"
+            notice = format_html('<p class="errornote">Exam tips not shown: {}</p>', message)
+        rendered = rendering.render_sheet(request.POST.get("body_markdown", ""), tips)
+        return HttpResponse(notice + rendered.html)
 
     @admin.action(description="Discard admin edits and reload from file")
     def reload_from_file(self, request, queryset):

@@ -36,7 +36,7 @@ class CheatSheetQuerySet(models.QuerySet):
         return self.annotate(is_reviewed=models.Exists(reviews))
 
 
-def _validate_sources(value):
+def validate_sources(value):
     if not isinstance(value, list):
         raise ValidationError("Sources must be a list of {title, url} entries.")
     for position, source in enumerate(value, start=1):
@@ -46,7 +46,7 @@ def _validate_sources(value):
             raise ValidationError(f"Source {position} url must start with https:// (got {source['url']!r}).")
 
 
-def _validate_exam_tips(value):
+def validate_exam_tips(value):
     if not isinstance(value, list):
         raise ValidationError("Exam tips must be a list of {kind, text} entries.")
     for position, tip in enumerate(value, start=1):
@@ -55,7 +55,7 @@ def _validate_exam_tips(value):
             raise ValidationError(f"Exam tip {position} needs a kind ({kinds}) and a text.")
 
 
-def _validate_services(value):
+def validate_services(value):
     if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
         raise ValidationError("Services must be a list of service names.")
 
@@ -65,14 +65,14 @@ class CheatSheet(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     summary = models.CharField(max_length=400)
     category = models.CharField(max_length=40, choices=Category.choices)
-    services = models.JSONField(default=list, blank=True, validators=[_validate_services])
+    services = models.JSONField(default=list, blank=True, validators=[validate_services])
     order = models.PositiveIntegerField(default=100, help_text="Position inside its category.")
     exam_tips = models.JSONField(
-        default=list, blank=True, validators=[_validate_exam_tips],
+        default=list, blank=True, validators=[validate_exam_tips],
         help_text='List of {"kind": "tip" | "watch_out", "text": "Markdown"}.',
     )
     sources = models.JSONField(
-        default=list, blank=True, validators=[_validate_sources],
+        default=list, blank=True, validators=[validate_sources],
         help_text='AWS documentation pages: list of {"title": ..., "url": "https://..."}.',
     )
     last_reviewed = models.DateField(help_text="When the facts were last checked against the AWS docs.")

@@ -26,3 +26,10 @@ def learner(db):
 def learner_client(client, learner):
     client.force_login(learner)
     return client
+
+
+def pytest_configure(config):
+    # The live server's WhiteNoise starts before per-test settings apply; give it its root.
+    from django.conf import settings
+
+    settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)

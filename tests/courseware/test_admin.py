@@ -75,3 +75,11 @@ def test_preview_is_for_staff_only(client, learner):
     client.force_login(learner)
     response = client.post(reverse("admin:cheatsheets_cheatsheet_preview"), {"body_markdown": "x"})
     assert response.status_code == 302
+
+
+def test_preview_includes_exam_tips_and_reports_bad_ones(staff_client):
+    url = reverse("admin:cheatsheets_cheatsheet_preview")
+    html = staff_client.post(url, {"body_markdown": "## A\n\nx", "exam_tips": '[{"kind": "tip", "text": "Use **SQS**"}]'}).content.decode()
+    assert "Use <strong>SQS</strong>" in html
+    html = staff_client.post(url, {"body_markdown": "## A\n\nx", "exam_tips": '[{"kind": "nope"}'}).content.decode()
+    assert "Exam tips not shown: not valid JSON" in html and '<h2 id="a">' in html

@@ -6,6 +6,8 @@ document.addEventListener("click", function (event) {
   var box = button.parentNode.querySelector(".sheet-preview");
   var data = new FormData();
   data.append("body_markdown", form.querySelector("[name=body_markdown]").value);
+  var tips = form.querySelector("[name=exam_tips]");
+  if (tips) data.append("exam_tips", tips.value);
   data.append("csrfmiddlewaretoken", form.querySelector("[name=csrfmiddlewaretoken]").value);
   button.disabled = true;
   box.textContent = "Rendering…";
