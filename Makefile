@@ -17,7 +17,7 @@ $(STAMP): requirements.txt
 venv: $(STAMP)
 
 run: $(STAMP)
-	@DEBUG=1 $(PY) manage.py migrate --noinput
+	@DEBUG=1 $(PY) manage.py migrate --noinput -v 0
 	@DEBUG=1 $(PY) manage.py sync_content
 	@echo ""
 	@echo "  Serverless Academy is running at http://$(HOST):$(PORT)/"
@@ -25,7 +25,7 @@ run: $(STAMP)
 	@echo "      $(PY) manage.py createsuperuser"
 	@echo "  then open http://$(HOST):$(PORT)/admin/   (Ctrl-C stops the site)"
 	@echo ""
-	@DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+	@DEBUG=1 $(PY) manage.py run_site --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(VENV)/bin/pytest

@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
     "courseware",
     "cheatsheets",
     "quizzes",
@@ -160,3 +162,16 @@ LOGGING = {
 
 # Cheat sheets are loaded from here by `manage.py sync_content`.
 CHEATSHEET_CONTENT_DIR = Path(os.environ.get("CHEATSHEET_CONTENT_DIR", BASE_DIR / "cheatsheets" / "content"))
+
+# Background work: django-tasks with the database backend; `manage.py db_worker` runs it.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+# `manage.py periodic` enqueues each of these tasks every so many seconds.
+PERIODIC_TASKS: list[tuple[str, int]] = []
+
+# `manage.py run_site` (what `make run` starts): one process per entry, stopped together.
+SITE_PROCESSES = {
+    "web": ["runserver", "--noreload", "{host}:{port}"],
+    "worker": ["db_worker", "--no-reload"],
+    "periodic": ["periodic"],
+}
