@@ -45,11 +45,19 @@ def sheet_with_neighbours(*, slug: str, user):
     return sheet, previous, following
 
 
+def progress(reviewed: int, total: int) -> dict:
+    return {"total": total, "reviewed": reviewed, "percent": round(100 * reviewed / total) if total else 0}
+
+
+def progress_of(groups: list[CategoryGroup]) -> dict:
+    """Reviewed/total over grouped sheets (no query)."""
+    return progress(sum(group.reviewed for group in groups), sum(len(group.sheets) for group in groups))
+
+
 def review_progress(user) -> dict:
     """How many sheets exist and how many this learner reviewed."""
-    total = CheatSheet.objects.count()
     reviewed = SheetReview.objects.filter(user=user).count() if user.is_authenticated else 0
-    return {"total": total, "reviewed": reviewed, "percent": round(100 * reviewed / total) if total else 0}
+    return progress(reviewed, CheatSheet.objects.count())
 
 
 @dataclass

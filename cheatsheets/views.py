@@ -11,12 +11,7 @@ MAX_QUERY_LENGTH = 200
 
 def index(request):
     groups = selectors.sheets_by_category(request.user)
-    total = sum(len(group.sheets) for group in groups)
-    reviewed = sum(group.reviewed for group in groups)
-    return render(request, "cheatsheets/index.html", {
-        "groups": groups,
-        "progress": {"total": total, "reviewed": reviewed, "percent": round(100 * reviewed / total) if total else 0},
-    })
+    return render(request, "cheatsheets/index.html", {"groups": groups, "progress": selectors.progress_of(groups)})
 
 
 def detail(request, slug):

@@ -16,12 +16,10 @@ def home(request):
 @login_required
 def dashboard(request):
     groups = sheet_selectors.sheets_by_category(request.user)
-    total = sum(len(group.sheets) for group in groups)
-    reviewed = sum(group.reviewed for group in groups)
     next_up = next((sheet for group in groups for sheet in group.sheets if not sheet.is_reviewed), None)
     return render(request, "courseware/dashboard.html", {
         "groups": groups,
-        "progress": {"total": total, "reviewed": reviewed, "percent": round(100 * reviewed / total) if total else 0},
+        "progress": sheet_selectors.progress_of(groups),
         "next_up": next_up,
     })
 
