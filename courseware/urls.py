@@ -13,7 +13,7 @@ urlpatterns = [
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("cheatsheets/", include("cheatsheets.urls")),
-    path("quizzes/", views.coming_soon, {"pillar": "quizzes"}, name="quizzes"),
-    path("labs/", views.coming_soon, {"pillar": "labs"}, name="labs"),
+    path("quizzes/", include("quizzes.urls")),
+    path("labs/", include("labs.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -18,7 +18,7 @@ def test_home_explains_the_three_pillars(client):
     html = client.get(reverse("home")).content.decode()
     for pillar in ("Cheat sheets", "Scenario quizzes", "Hands-on labs"):
         assert pillar in html
-    for link in ("cheatsheets:index", "quizzes", "labs", "dashboard"):
+    for link in ("cheatsheets:index", "quizzes:index", "labs:index", "dashboard"):
         assert f'href="{reverse(link)}"' in html
 
 
@@ -86,7 +86,7 @@ def test_staff_reach_the_admin_and_learners_do_not(client, learner):
 
 
 def test_quizzes_and_labs_say_they_are_not_open_yet(client):
-    for name in ("quizzes", "labs"):
+    for name in ("quizzes:index", "labs:index"):
         assert "not open yet" in client.get(reverse(name)).content.decode()
 
 

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from courseware import views as site_views
+
+app_name = "labs"
+urlpatterns = [
+    path("", site_views.coming_soon, {"pillar": "labs"}, name="index"),
+]
