@@ -98,6 +98,14 @@ def render_markdown(source: str) -> Rendered:
     return Rendered(html=body, toc_html=toc, text=plain_text(body), sections=split_sections(body))
 
 
+def render_inline(source: str) -> str:
+    """Render a one-line Markdown fragment (an option text) without the wrapping paragraph."""
+    body = sanitize(markdown.markdown(source, output_format="html"))
+    if body.startswith("<p>") and body.endswith("</p>") and body.count("<p>") == 1:
+        body = body[3:-4]
+    return body
+
+
 def split_sections(body: str) -> list[dict]:
     """Cut sanitised HTML at each h2: [{id, title, text}], with an intro section if any."""
     sections = []

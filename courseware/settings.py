@@ -162,12 +162,15 @@ LOGGING = {
 
 # Cheat sheets are loaded from here by `manage.py sync_content`.
 CHEATSHEET_CONTENT_DIR = Path(os.environ.get("CHEATSHEET_CONTENT_DIR", BASE_DIR / "cheatsheets" / "content"))
+QUIZ_BANK_DIR = Path(os.environ.get("QUIZ_BANK_DIR", BASE_DIR / "quizzes" / "bank"))
 
 # Background work: django-tasks with the database backend; `manage.py db_worker` runs it.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 # `manage.py periodic` enqueues each of these tasks every so many seconds.
-PERIODIC_TASKS: list[tuple[str, int]] = []
+PERIODIC_TASKS: list[tuple[str, int]] = [
+    ("quizzes.tasks.submit_expired_attempts", 60),
+]
 
 # `manage.py run_site` (what `make run` starts): one process per entry, stopped together.
 SITE_PROCESSES = {

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_http_methods
 
 from cheatsheets import selectors as sheet_selectors
 from courseware.forms import SignUpForm
+from quizzes import selectors as quiz_selectors
 
 
 def home(request):
@@ -21,6 +22,7 @@ def dashboard(request):
         "groups": groups,
         "progress": sheet_selectors.progress_of(groups),
         "next_up": next_up,
+        "quiz_summary": quiz_selectors.dashboard_summary(request.user),
     })
 
 

@@ -1,0 +1,58 @@
+from django import forms
+from django.core.exceptions import ValidationError
+
+from quizzes.bank_format import option_problems, stem_problems
+from quizzes.models import Domain
+
+
+class QuestionAdminForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        domains = cleaned.get("domains") or []
+        codes = [d.blueprint.code for d in domains]
+        if len(set(codes)) != len(codes):
+            self.add_error("domains", "Choose at most one domain per exam.")
+        if cleaned.get("status") == "published" and not cleaned.get("references"):
+            self.add_error("references", "A published question needs at least one AWS documentation reference.")
+        return cleaned
+
+
+class OptionInlineFormSet(forms.BaseInlineFormSet):
+    """The option rules of docs/question-format.md, with messages that say what to fix."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        options = [
+            {"text": form.cleaned_data.get("text", ""), "correct": form.cleaned_data.get("is_correct", False),
+             "explanation": form.cleaned_data.get("explanation", "")}
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        qtype = self.instance.qtype if self.instance else None
+        problems = option_problems(qtype, options)
+        problems += stem_problems(qtype, self.instance.stem or "", sum(1 for o in options if o["correct"]))
+        if problems:
+            raise ValidationError([problem[0].upper() + problem[1:] + "." for problem in problems])
+
+
+class ImportForm(forms.Form):
+    FORMATS = [("yaml", "Serverless Academy YAML"), ("gift", "Moodle GIFT")]
+
+    file = forms.FileField(help_text="A .yaml or .gift (.txt) file. The whole file is imported, or nothing.")
+    format = forms.ChoiceField(choices=FORMATS)
+    default_domains = forms.ModelMultipleChoiceField(
+        queryset=Domain.objects.select_related("blueprint"), required=False,
+        help_text="For GIFT questions without '// @domains:' metadata. At most one per exam.",
+    )
+    default_difficulty = forms.ChoiceField(choices=[("easy", "Easy"), ("medium", "Medium"), ("hard", "Hard")], initial="medium")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > 5 * 1024 * 1024:
+            raise ValidationError("The file is larger than 5 MB.")
+        try:
+            return upload.read().decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ValidationError(f"The file is not UTF-8 text (byte {error.start}).") from error

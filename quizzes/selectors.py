@@ -1,0 +1,137 @@
+"""Reads on quizzes that are more than a filter."""
+
+from collections import Counter
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from quizzes import charts
+from quizzes.models import Answer, Attempt, AttemptStatus, Option, Question, Quiz, ReviewItem, Selection
+
+
+def attempt_for(user, pk) -> Attempt | None:
+    """A learner's own attempt (None for anyone else's: the view answers 404)."""
+    return Attempt.objects.select_related("quiz__blueprint").filter(pk=pk, user=user).first()
+
+
+def quiz_index(user) -> dict:
+    quizzes = list(Quiz.objects.published())
+    data = {"quizzes": quizzes, "open_attempts": [], "history": [], "due_reviews": 0}
+    if user.is_authenticated:
+        attempts = list(Attempt.objects.for_user(user).select_related("quiz")[:30])
+        data["open_attempts"] = [a for a in attempts if a.is_open]
+        data["history"] = [a for a in attempts if not a.is_open][:10]
+        data["due_reviews"] = ReviewItem.objects.filter(user=user, due_at__lte=timezone.now()).count()
+        data["queued_reviews"] = ReviewItem.objects.filter(user=user).count()
+    return data
+
+
+def open_attempt(user, quiz) -> Attempt | None:
+    return Attempt.objects.filter(user=user, quiz=quiz, status=AttemptStatus.IN_PROGRESS).first()
+
+
+@dataclass
+class ShownOption:
+    id: int
+    letter: str
+    text_html: str
+    explanation_html: str = ""
+    is_correct: bool = False
+    selected: bool = False
+
+
+@dataclass
+class ShownQuestion:
+    answer: Answer
+    question: Question
+    options: list
+
+
+LETTERS = "ABCDEFGHIJ"
+
+
+def shown_questions(attempt: Attempt, *, reveal: bool, positions=None) -> list[ShownQuestion]:
+    """The attempt's questions with options in the learner's order. ``reveal`` adds the
+    correct flags and explanations; without it nothing on the page says which option is right."""
+    answers = attempt.answers.select_related("question")
+    if positions is not None:
+        answers = answers.filter(position__in=positions)
+    answers = list(answers)
+    fields = ["id", "question_id", "text_html"] + (["explanation_html", "is_correct"] if reveal else [])
+    options = {o["id"]: o for o in Option.objects.filter(question_id__in=[a.question_id for a in answers]).values(*fields)}
+    shown = []
+    for answer in answers:
+        selected = set(answer.selected)
+        listed = []
+        for index, option_id in enumerate(answer.option_order):
+            option = options.get(option_id)
+            if option is None:
+                continue  # an option deleted since the attempt started
+            listed.append(ShownOption(
+                id=option_id, letter=LETTERS[index % len(LETTERS)], text_html=option["text_html"],
+                explanation_html=option.get("explanation_html", ""), is_correct=option.get("is_correct", False),
+                selected=option_id in selected,
+            ))
+        shown.append(ShownQuestion(answer=answer, question=answer.question, options=listed))
+    return shown
+
+
+def review_filter(shown: list[ShownQuestion], which: str) -> list[ShownQuestion]:
+    if which == "incorrect":
+        return [s for s in shown if s.answer.is_answered and (s.answer.credit or 0) < 1]
+    if which == "flagged":
+        return [s for s in shown if s.answer.flagged]
+    if which == "unanswered":
+        return [s for s in shown if not s.answer.is_answered]
+    return shown
+
+
+def attempt_counts(attempt: Attempt) -> dict:
+    return attempt.answers.aggregate(
+        answered=Count("pk", filter=Q(answered_at__isnull=False)),
+        flagged=Count("pk", filter=Q(flagged=True)),
+        total=Count("pk"),
+    )
+
+
+def dashboard_summary(user) -> dict:
+    """Attempts over time, strength per domain, and what to study next."""
+    from cheatsheets.models import CheatSheet
+
+    submitted = list(Attempt.objects.for_user(user).submitted().select_related("quiz").order_by("submitted_at"))
+    exams = [a for a in submitted if a.mode == "exam" and a.scaled_score is not None]
+    domains: dict[str, list[float]] = {}
+    for attempt in submitted:
+        for row in attempt.domain_results:
+            if row["total"]:
+                domains.setdefault(row["domain"], []).extend([row["correct"] / row["total"]] * row["total"])
+    strength = sorted(
+        ({"domain": name, "percent": round(100 * sum(v) / len(v)), "answered": len(v)} for name, v in domains.items()),
+        key=lambda row: row["percent"],
+    )
+    study = []
+    if strength:
+        weakest = strength[0]["domain"]
+        links = Counter()
+        for links_list in Question.objects.filter(domains__name=weakest).values_list("sheet_links", flat=True):
+            for link in links_list:
+                links[link.split("#")[0]] += 1
+        slugs = [slug for slug, _ in links.most_common(3)]
+        by_slug = {s.slug: s for s in CheatSheet.objects.listing().filter(slug__in=slugs)}
+        study = [by_slug[slug] for slug in slugs if slug in by_slug]
+    due = ReviewItem.objects.filter(user=user, due_at__lte=timezone.now()).count()
+    return {
+        "attempts": len(submitted),
+        "exams": exams[-10:],
+        "sparkline": charts.sparkline([a.scaled_score for a in exams[-12:]]),
+        "strength": strength,
+        "study_next": study,
+        "weakest": strength[0] if strength else None,
+        "due_reviews": due,
+        "last": submitted[-1] if submitted else None,
+    }
+
+
+def review_quiz() -> Quiz | None:
+    return Quiz.objects.published().filter(selection=Selection.REVIEW).first()
