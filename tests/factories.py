@@ -38,3 +38,59 @@ class SheetReviewFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     sheet = factory.SubFactory(CheatSheetFactory)
+
+
+# ---------------------------------------------------------------- quizzes
+
+from quizzes.models import Domain, Option, Question, Quiz  # noqa: E402
+
+
+def domain(label="DVA-C02/development"):
+    code, key = label.split("/")
+    return Domain.objects.get(blueprint__code=code, key=key)
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    """A valid published question: 4 options (one right) or, with qtype="multiple", 5 (two right)."""
+
+    class Meta:
+        model = Question
+        skip_postgeneration_save = True
+
+    key = factory.Sequence(lambda n: f"question-{n}")
+    qtype = "single"
+    stem = factory.LazyAttribute(
+        lambda q: "A team needs a queue. Which service fits?" + (" (Choose two.)" if q.qtype == "multiple" else ""))
+    explanation = "Because it fits the requirement and the constraint."
+    difficulty = "medium"
+    services = factory.LazyFunction(lambda: ["SQS"])
+    sheet_links = factory.LazyFunction(lambda: ["sqs#key-numbers"])
+    references = factory.LazyFunction(lambda: ["https://docs.aws.amazon.com/sqs/"])
+    status = "published"
+
+    @factory.post_generation
+    def domains(self, create, extracted, **kwargs):
+        labels = extracted if extracted is not None else ["DVA-C02/development"]
+        self.domains.set([domain(label) for label in labels])
+
+    @factory.post_generation
+    def options(self, create, extracted, **kwargs):
+        count = extracted or (5 if self.qtype == "multiple" else 4)
+        right = 2 if self.qtype == "multiple" else 1
+        for index in range(count):
+            Option.objects.create(question=self, text=f"Option {index + 1} of {self.key}", is_correct=index < right,
+                                  explanation=f"Why option {index + 1} is {'right' if index < right else 'wrong'}.",
+                                  order=index)
+
+
+class QuizFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Quiz
+
+    slug = factory.Sequence(lambda n: f"quiz-{n}")
+    title = factory.Sequence(lambda n: f"Quiz {n}")
+    blueprint = factory.LazyFunction(lambda: domain().blueprint)
+    mode = "exam"
+    selection = "random"
+    question_count = 10
+    time_limit_minutes = 20

@@ -45,6 +45,7 @@ def write(directory, name, text):
 @pytest.fixture
 def content(tmp_path, settings):
     settings.CHEATSHEET_CONTENT_DIR = tmp_path
+    settings.QUIZ_BANK_DIR = tmp_path / "no-bank"  # these tests are about sheets only
     write(tmp_path, "sqs.md", VALID.format(slug="sqs"))
     write(tmp_path, "sns.md", VALID.format(slug="sns").replace("Amazon SQS", "Amazon SNS"))
     return tmp_path

@@ -85,11 +85,6 @@ def test_staff_reach_the_admin_and_learners_do_not(client, learner):
     assert client.get(reverse("admin:index")).status_code == 200
 
 
-def test_quizzes_and_labs_say_they_are_not_open_yet(client):
-    for name in ("quizzes:index", "labs:index"):
-        assert "not open yet" in client.get(reverse(name)).content.decode()
-
-
 def test_debug_is_off_by_default():
     assert settings.DEBUG is False
 
