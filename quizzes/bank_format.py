@@ -14,8 +14,8 @@ QTYPES = ("single", "multiple")
 DIFFICULTIES = ("easy", "medium", "hard")
 STATUSES = ("published", "draft")
 CHOOSE_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
-REQUIRED = ("id", "type", "domains", "difficulty", "stem", "options", "explanation")
-OPTIONAL = ("status", "services", "sheets", "references")
+REQUIRED = ("id", "type", "domains", "difficulty", "stem", "options")
+OPTIONAL = ("status", "services", "sheets", "references", "explanation")
 
 
 class BankError(Exception):
@@ -79,8 +79,8 @@ def question_problems(q: dict, *, known_domains: set[str], known_sheets: dict[st
         problems.append("at most one domain per exam")
     if not str(q["stem"]).strip():
         problems.append("the stem is empty")
-    if not str(q["explanation"]).strip():
-        problems.append("the explanation is empty")
+    if not str(q["explanation"]).strip() and q["status"] == "published":
+        problems.append("a published question needs an overall explanation (or import it as a draft)")
     if not q["references"] and q["status"] == "published":
         problems.append("a published question needs at least one reference (or import it as a draft)")
     for url in q["references"]:

@@ -12,6 +12,8 @@ class QuestionAdminForm(forms.ModelForm):
         codes = [d.blueprint.code for d in domains]
         if len(set(codes)) != len(codes):
             self.add_error("domains", "Choose at most one domain per exam.")
+        if cleaned.get("status") == "published" and not (cleaned.get("explanation") or "").strip():
+            self.add_error("explanation", "A published question needs an overall explanation.")
         if cleaned.get("status") == "published" and not cleaned.get("references"):
             self.add_error("references", "A published question needs at least one AWS documentation reference.")
         return cleaned

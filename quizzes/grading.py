@@ -89,25 +89,22 @@ def domain_breakdown(items: list[GradedItem], order=()) -> list[dict]:
 
 
 def draw_counts(weights: dict[str, float], count: int, available: dict[str, int]) -> dict[str, int]:
-    """How many questions to draw per domain: proportional to the weights (largest remainder),
-    never more than a domain has; what a short domain cannot supply goes to the others."""
+    """How many questions to draw per domain: proportional to the weights by largest remainder,
+    never more than a domain has; what a short domain cannot supply is shared among the others
+    by the same rule."""
     counts = {domain: 0 for domain in weights}
     remaining = min(count, sum(available.get(domain, 0) for domain in weights))
-    while remaining > 0:
-        open_domains = {d: w for d, w in weights.items() if counts[d] < available.get(d, 0) and w > 0}
-        if not open_domains:
-            open_domains = {d: 1 for d in weights if counts[d] < available.get(d, 0)}
-        total_weight = sum(open_domains.values())
-        shares = {d: remaining * w / total_weight for d, w in open_domains.items()}
-        granted = {d: min(int(share), available.get(d, 0) - counts[d]) for d, share in shares.items()}
-        if not any(granted.values()):
-            # Hand out the rest one by one, largest remainder first.
-            for domain in sorted(shares, key=lambda d: (shares[d] - int(shares[d]), weights[d]), reverse=True):
-                if remaining and counts[domain] < available.get(domain, 0):
-                    counts[domain] += 1
-                    remaining -= 1
-            continue
-        for domain, extra in granted.items():
-            counts[domain] += extra
-            remaining -= extra
+    active = [domain for domain in weights if available.get(domain, 0) > 0]
+    while remaining > 0 and active:
+        total_weight = sum(weights[d] for d in active)
+        shares = {d: remaining * (weights[d] / total_weight if total_weight else 1 / len(active)) for d in active}
+        allocation = {d: int(shares[d]) for d in active}
+        leftover = remaining - sum(allocation.values())
+        for domain in sorted(active, key=lambda d: shares[d] - int(shares[d]), reverse=True)[:leftover]:
+            allocation[domain] += 1
+        for domain in active:
+            given = min(allocation[domain], available[domain] - counts[domain])
+            counts[domain] += given
+            remaining -= given
+        active = [domain for domain in active if counts[domain] < available[domain]]
     return counts

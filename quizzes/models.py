@@ -66,7 +66,7 @@ class Question(models.Model):
     key = models.SlugField(max_length=100, unique=True, help_text="Stable id used by import and export.")
     qtype = models.CharField("type", max_length=10, choices=QuestionType.choices, default=QuestionType.SINGLE)
     stem = models.TextField(help_text="Markdown: a situation, a requirement, a constraint, then one question.")
-    explanation = models.TextField(help_text="Markdown: why the answer meets the requirement and the constraint.")
+    explanation = models.TextField(blank=True, help_text="Markdown: why the answer meets the requirement and the constraint.")
     difficulty = models.CharField(max_length=10, choices=Difficulty.choices, default=Difficulty.MEDIUM)
     services = models.JSONField(default=list, blank=True)
     sheet_links = models.JSONField(default=list, blank=True, help_text='Cheat sheet sections, e.g. ["sqs#key-numbers"].')
@@ -115,7 +115,7 @@ class Option(models.Model):
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="options")
     text = models.TextField(help_text="Markdown, one line.")
     is_correct = models.BooleanField("correct", default=False)
-    explanation = models.TextField(help_text="Why this option is right or wrong.")
+    explanation = models.TextField(blank=True, help_text="Why this option is right or wrong.")
     order = models.PositiveSmallIntegerField(default=0)
 
     text_html = models.TextField(editable=False, default="")

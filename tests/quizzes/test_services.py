@@ -1,0 +1,237 @@
+"""Attempts: drawing, answering, deadlines, grading once; review scheduling; imports; statistics."""
+
+import random
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from quizzes import bank_format, services
+from quizzes.models import Answer, Attempt, Option, Question, ReviewItem
+from quizzes.services import AttemptClosed, QuizError
+from tests.factories import QuestionFactory, QuizFactory, UserFactory, domain
+
+pytestmark = pytest.mark.django_db
+
+DVA = ["DVA-C02/development", "DVA-C02/security", "DVA-C02/deployment", "DVA-C02/troubleshooting"]
+
+
+@pytest.fixture
+def bank():
+    for label in DVA:
+        QuestionFactory.create_batch(12, domains=[label])
+    QuestionFactory.create_batch(3, domains=["DVA-C02/security"], status="draft")
+
+
+def correct_ids(answer):
+    return list(Option.objects.filter(question=answer.question, is_correct=True).values_list("id", flat=True))
+
+
+def test_random_exam_draws_by_domain_weights_and_never_drafts(bank):
+    quiz = QuizFactory(question_count=20)
+    attempt = services.attempt_start(user=UserFactory(), quiz=quiz, rng=random.Random(1))
+    answers = list(attempt.answers.select_related("question"))
+    assert len(answers) == 20 and attempt.total == 20
+    assert all(a.question.status == "published" for a in answers)
+    by_domain = {}
+    for a in answers:
+        key = a.question.domains.get().key
+        by_domain[key] = by_domain.get(key, 0) + 1
+    assert by_domain == {"development": 6, "security": 5, "deployment": 5, "troubleshooting": 4}
+
+
+def test_option_order_is_fixed_at_start_and_stored(bank):
+    attempt = services.attempt_start(user=UserFactory(), quiz=QuizFactory(question_count=5))
+    for answer in attempt.answers.all():
+        assert sorted(answer.option_order) == sorted(answer.question.options.values_list("id", flat=True))
+
+
+def test_a_quiz_with_nothing_to_draw_says_so():
+    with pytest.raises(QuizError, match="no published questions"):
+        services.attempt_start(user=UserFactory(), quiz=QuizFactory())
+
+
+def test_exam_answers_can_change_until_submit_and_score_without_partial_credit(bank):
+    attempt = services.attempt_start(user=UserFactory(), quiz=QuizFactory(question_count=4))
+    first = attempt.answers.first()
+    wrong = [i for i in first.option_order if i not in correct_ids(first)][0]
+    services.answer_save(attempt=attempt, position=0, option_ids=[wrong])
+    services.answer_save(attempt=attempt, position=0, option_ids=correct_ids(first))
+    graded = services.attempt_submit(attempt_id=attempt.pk)
+    assert graded.raw_score == 1.0 and graded.total == 4
+    assert graded.scaled_score == 100 + round(620 * 0.25 / 0.7)  # 1 of 4 right, unanswered are wrong
+
+
+def test_answer_must_name_options_of_its_question(bank):
+    attempt = services.attempt_start(user=UserFactory(), quiz=QuizFactory(question_count=2))
+    other = Option.objects.exclude(question=attempt.answers.first().question).first()
+    with pytest.raises(QuizError, match="not part of this question"):
+        services.answer_save(attempt=attempt, position=0, option_ids=[other.pk])
+    with pytest.raises(QuizError, match="not a number"):
+        services.answer_save(attempt=attempt, position=0, option_ids=["x"])
+    with pytest.raises(QuizError, match="no question 99"):
+        services.answer_save(attempt=attempt, position=98, option_ids=[])
+
+
+def test_single_answer_takes_one_option(bank):
+    attempt = services.attempt_start(user=UserFactory(), quiz=QuizFactory(question_count=1))
+    answer = attempt.answers.get()
+    with pytest.raises(QuizError, match="takes one answer"):
+        services.answer_save(attempt=attempt, position=0, option_ids=answer.option_order[:2])
+
+
+def test_answer_after_deadline_is_refused_and_the_attempt_submitted(bank):
+    attempt = services.attempt_start(user=UserFactory(), quiz=QuizFactory(question_count=3))
+    answer = attempt.answers.first()
+    services.answer_save(attempt=attempt, position=0, option_ids=correct_ids(answer))
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(seconds=1))
+    attempt.refresh_from_db()
+    with pytest.raises(AttemptClosed, match="Time is up"):
+        services.answer_save(attempt=attempt, position=1, option_ids=[])
+    attempt.refresh_from_db()
+    assert attempt.status == "submitted" and attempt.submitted_automatically
+    assert attempt.raw_score == 1.0  # the answer saved before the deadline counts
+
+
+def test_periodic_task_submits_expired_attempts(bank):
+    quiz = QuizFactory(question_count=2)
+    expired = services.attempt_start(user=UserFactory(), quiz=quiz)
+    running = services.attempt_start(user=UserFactory(), quiz=quiz)
+    Attempt.objects.filter(pk=expired.pk).update(deadline=timezone.now() - timedelta(minutes=1))
+    from quizzes.tasks import submit_expired_attempts
+
+    assert submit_expired_attempts.call() == 1
+    assert Attempt.objects.get(pk=expired.pk).status == "submitted"
+    assert Attempt.objects.get(pk=running.pk).status == "in_progress"
+
+
+def test_submitting_twice_grades_once(bank):
+    attempt = services.attempt_start(user=UserFactory(), quiz=QuizFactory(question_count=2))
+    first = services.attempt_submit(attempt_id=attempt.pk)
+    Answer.objects.filter(attempt=attempt).update(credit=1.0)  # a regrade would now change the score
+    second = services.attempt_submit(attempt_id=attempt.pk)
+    assert second.scaled_score == first.scaled_score == 100 and second.submitted_at == first.submitted_at
+
+
+def test_practice_answer_is_final_and_comes_with_feedback(bank):
+    quiz = QuizFactory(mode="practice", time_limit_minutes=None, question_count=2)
+    user = UserFactory()
+    attempt = services.attempt_start(user=user, quiz=quiz)
+    answer = attempt.answers.first()
+    wrong = [i for i in answer.option_order if i not in correct_ids(answer)][0]
+    saved, feedback = services.answer_save(attempt=attempt, position=0, option_ids=[wrong])
+    assert feedback.credit == 0 and set(feedback.correct_ids) == set(correct_ids(answer))
+    with pytest.raises(QuizError, match="already answered"):
+        services.answer_save(attempt=attempt, position=0, option_ids=correct_ids(answer))
+    item = ReviewItem.objects.get(user=user, question=answer.question)
+    assert item.box == 1 and item.due_at <= timezone.now()
+
+
+def test_review_quiz_brings_back_due_mistakes_and_promotes_right_answers(bank):
+    user = UserFactory()
+    missed = Question.objects.published()[:3]
+    now = timezone.now()
+    for q in missed:
+        ReviewItem.objects.create(user=user, question=q, box=1, due_at=now - timedelta(minutes=1))
+    ReviewItem.objects.create(user=user, question=Question.objects.published()[5], box=2, due_at=now + timedelta(days=2))
+    review = QuizFactory(mode="practice", selection="review", time_limit_minutes=None, question_count=10)
+    attempt = services.attempt_start(user=user, quiz=review)
+    assert {a.question_id for a in attempt.answers.all()} == {q.pk for q in missed}  # only what is due
+    answer = attempt.answers.first()
+    services.answer_save(attempt=attempt, position=answer.position, option_ids=correct_ids(answer))
+    item = ReviewItem.objects.get(user=user, question=answer.question)
+    assert item.box == 2 and item.due_at > now + timedelta(days=2)
+
+
+def test_review_with_nothing_due_says_so():
+    review = QuizFactory(mode="practice", selection="review", time_limit_minutes=None)
+    with pytest.raises(QuizError, match="Nothing is due"):
+        services.attempt_start(user=UserFactory(), quiz=review)
+
+
+def test_exam_mistakes_enter_the_review_queue(bank):
+    user = UserFactory()
+    attempt = services.attempt_start(user=user, quiz=QuizFactory(question_count=3))
+    services.attempt_submit(attempt_id=attempt.pk)
+    assert ReviewItem.objects.filter(user=user).count() == 3  # unanswered counts as wrong
+
+
+def test_statistics_refresh_writes_item_and_quiz_stats(bank):
+    quiz = QuizFactory(selection="fixed", question_count=3)
+    questions = list(Question.objects.published()[:3])
+    for position, q in enumerate(questions):
+        quiz.quizquestion_set.create(question=q, position=position)
+    patterns = [(1, 1, 1), (1, 1, 0), (0, 1, 0), (0, 0, 0)]
+    for pattern in patterns:
+        attempt = services.attempt_start(user=UserFactory(), quiz=quiz)
+        for answer in attempt.answers.all():
+            right = pattern[questions.index(answer.question)]
+            ids = correct_ids(answer) if right else [i for i in answer.option_order if i not in correct_ids(answer)][:1]
+            services.answer_save(attempt=attempt, position=answer.position, option_ids=ids)
+        services.attempt_submit(attempt_id=attempt.pk)
+    services.statistics_refresh()
+    first = Question.objects.get(pk=questions[0].pk)
+    assert first.stat_responses == 4 and first.stat_facility == 50.0
+    assert first.stat_discrimination == pytest.approx(0.7071, abs=1e-4)
+    quiz.refresh_from_db()
+    assert quiz.stat_attempts == 4 and quiz.stat_alpha == pytest.approx(0.75) and quiz.stat_mean == pytest.approx(50)
+
+
+# ---------------------------------------------------------------- import / export
+
+
+def bank_dicts(count=3):
+    return [{
+        "key": f"imported-{n}", "qtype": "single", "domains": ["DVA-C02/security"], "difficulty": "easy",
+        "services": ["Cognito"], "sheet_links": [], "status": "published", "stem": f"Stem {n}?",
+        "explanation": "Because.", "references": ["https://docs.aws.amazon.com/cognito/"],
+        "options": [{"text": f"o{i}", "correct": i == 0, "explanation": f"e{i}"} for i in range(4)],
+    } for n in range(count)]
+
+
+def test_import_then_export_gives_the_same_bank_back():
+    questions = bank_dicts()
+    services.questions_import(questions)
+    exported = services.questions_for_export()
+    assert exported == questions
+    text = bank_format.dump(exported)
+    reparsed = bank_format.parse(text, source="x", known_domains=set(services.known_domains()), known_sheets={})
+    assert reparsed == questions
+
+
+def test_import_is_idempotent_and_keeps_admin_edits():
+    questions = bank_dicts()
+    assert services.questions_import(questions).changed == 3
+    assert services.questions_import(questions).changed == 0
+    Question.objects.filter(key="imported-0").update(stem="Instructor wording", edited_in_admin=True)
+    report = services.questions_import([{**questions[0], "stem": "File wording"}])
+    assert report.kept == ["imported-0"] and Question.objects.get(key="imported-0").stem == "Instructor wording"
+
+
+def test_bank_sync_is_atomic(tmp_path):
+    good = bank_format.dump(bank_dicts(2))
+    (tmp_path / "a.yaml").write_text(good)
+    (tmp_path / "b.yaml").write_text(good.replace("imported-", "other-").replace("correct: true", "correct: false"))
+    with pytest.raises(bank_format.BankError) as error:
+        services.bank_sync(directory=tmp_path)
+    assert "b.yaml: question 1 (other-0): a single-answer question needs exactly one correct option (has 0)" in error.value.problems
+    assert not Question.objects.exists()
+
+
+def test_shipped_bank_loads_and_covers_every_domain_and_type():
+    from django.conf import settings
+
+    from cheatsheets.services import cheatsheets_sync
+
+    cheatsheets_sync()
+    questions, quizzes = services.bank_sync(directory=settings.QUIZ_BANK_DIR)
+    assert len(questions.created) >= 60 and quizzes.created
+    published = Question.objects.published()
+    assert published.filter(qtype="multiple").count() >= 10
+    for label in DVA + ["SAA-C03/secure", "SAA-C03/resilient", "SAA-C03/high-performing", "SAA-C03/cost-optimized"]:
+        assert published.filter(domains=domain(label)).exists(), label
+    services_covered = {s for q in published for s in q.services}
+    for name in ["Lambda", "Lambda@Edge", "Fargate", "S3", "EFS", "DynamoDB", "API Gateway", "Step Functions",
+                 "SNS", "SQS", "Athena", "Cognito", "SAM", "AppSync"]:
+        assert any(name.lower() in s.lower() for s in services_covered), name
+    assert services.bank_sync(directory=settings.QUIZ_BANK_DIR)[0].changed == 0

@@ -1,0 +1,207 @@
+"""Learner pages: isolation, nothing revealed early, constant query counts."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from quizzes import services
+from quizzes.models import Attempt, Option, Question
+from tests.factories import QuestionFactory, QuizFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+DVA = ["DVA-C02/development", "DVA-C02/security", "DVA-C02/deployment", "DVA-C02/troubleshooting"]
+
+
+@pytest.fixture
+def bank():
+    for label in DVA:
+        QuestionFactory.create_batch(17, domains=[label])
+        QuestionFactory.create_batch(3, domains=[label], qtype="multiple")
+
+
+def start(client, quiz):
+    response = client.post(reverse("quizzes:start", args=[quiz.slug]))
+    assert response.status_code == 302, response.content[:500]
+    return Attempt.objects.latest("pk")
+
+
+def test_index_and_detail_list_published_quizzes(client, bank):
+    QuizFactory(title="Mock exam")
+    QuizFactory(title="Hidden quiz", is_published=False)
+    html = client.get(reverse("quizzes:index")).content.decode()
+    assert "Mock exam" in html and "Hidden quiz" not in html
+
+
+def test_start_requires_login(client, bank):
+    quiz = QuizFactory()
+    response = client.post(reverse("quizzes:start", args=[quiz.slug]))
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+def test_learner_cannot_see_answer_or_submit_anothers_attempt(client, bank):
+    quiz = QuizFactory()
+    owner, other = UserFactory(), UserFactory()
+    attempt = services.attempt_start(user=owner, quiz=quiz)
+    client.force_login(other)
+    for name in ("attempt", "review", "results"):
+        assert client.get(reverse(f"quizzes:{name}", args=[attempt.pk])).status_code == 404
+    assert client.post(reverse("quizzes:answer", args=[attempt.pk, 1]), {"option": []}).status_code == 404
+    assert client.post(reverse("quizzes:flag", args=[attempt.pk, 1]), {"flagged": "1"}).status_code == 404
+    assert client.post(reverse("quizzes:submit", args=[attempt.pk])).status_code == 404
+    assert Attempt.objects.get(pk=attempt.pk).status == "in_progress"
+
+
+def test_unpublished_questions_never_reach_learners(learner_client, bank):
+    draft = QuestionFactory(status="draft", stem="A secret draft stem about Kinesis.", domains=["DVA-C02/security"])
+    quiz = QuizFactory(question_count=80)
+    attempt = start(learner_client, quiz)
+    assert not attempt.answers.filter(question=draft).exists()
+    assert "secret draft stem" not in learner_client.get(reverse("quizzes:attempt", args=[attempt.pk])).content.decode()
+
+
+def _leaks(html, attempt):
+    """Anything in the page that tells which option is right."""
+    correct = Option.objects.filter(question__answers__attempt=attempt, is_correct=True)
+    explanations = [o.explanation for o in Option.objects.filter(question__answers__attempt=attempt)]
+    found = [text for text in explanations if text in html]
+    found += [m for m in re.findall(r'is-correct|Correct answer|data-correct|"correct"', html)]
+    return found, correct.count()
+
+
+def test_exam_page_reveals_nothing_before_submission(learner_client, bank):
+    attempt = start(learner_client, QuizFactory(question_count=10))
+    html = learner_client.get(reverse("quizzes:attempt", args=[attempt.pk])).content.decode()
+    leaks, correct = _leaks(html, attempt)
+    assert correct >= 10 and leaks == []
+    assert "Because it fits the requirement" not in html  # the overall explanation
+
+
+def test_practice_reveals_only_after_answering(learner_client, bank):
+    attempt = start(learner_client, QuizFactory(mode="practice", time_limit_minutes=None, question_count=3))
+    url = reverse("quizzes:practice", args=[attempt.pk, 1])
+    html = learner_client.get(url).content.decode()
+    assert _leaks(html, attempt)[0] == []
+    answer = attempt.answers.get(position=0)
+    learner_client.post(reverse("quizzes:answer", args=[attempt.pk, 1]), {"option": [answer.option_order[0]]})
+    html = learner_client.get(url).content.decode()
+    assert "Correct answer" in html or "Your answer · correct" in html
+    assert "Because it fits the requirement" in html
+    assert 'href="/cheatsheets/sqs/#key-numbers"' in html
+
+
+def test_answers_survive_a_reload(learner_client, bank):
+    attempt = start(learner_client, QuizFactory(question_count=5))
+    answer = attempt.answers.get(position=2)
+    response = learner_client.post(reverse("quizzes:answer", args=[attempt.pk, 3]), {"option": [answer.option_order[1]]},
+                                   HTTP_ACCEPT="application/json")
+    assert response.json() == {"ok": True, "answered": True}
+    learner_client.post(reverse("quizzes:flag", args=[attempt.pk, 3]), {"flagged": "1"}, HTTP_ACCEPT="application/json")
+    html = learner_client.get(reverse("quizzes:attempt", args=[attempt.pk])).content.decode()
+    assert f'value="{answer.option_order[1]}" checked' in html
+    assert "⚑ Flagged" in html
+
+
+def test_answer_after_deadline_is_refused_with_a_clear_message(learner_client, bank):
+    attempt = start(learner_client, QuizFactory(question_count=3))
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(seconds=5))
+    response = learner_client.post(reverse("quizzes:answer", args=[attempt.pk, 1]), {"option": []},
+                                   HTTP_ACCEPT="application/json")
+    assert response.status_code == 409 and "Time is up" in response.json()["error"]
+    assert Attempt.objects.get(pk=attempt.pk).submitted_automatically
+
+
+def test_bad_answer_is_a_400_that_says_why(learner_client, bank):
+    attempt = start(learner_client, QuizFactory(question_count=3))
+    response = learner_client.post(reverse("quizzes:answer", args=[attempt.pk, 1]), {"option": ["999999"]},
+                                   HTTP_ACCEPT="application/json")
+    assert response.status_code == 400 and "not part of this question" in response.json()["error"]
+
+
+def test_results_page_shows_score_chart_and_filters(learner_client, bank):
+    attempt = start(learner_client, QuizFactory(question_count=8))
+    answer = attempt.answers.get(position=0)
+    learner_client.post(reverse("quizzes:flag", args=[attempt.pk, 2]), {"flagged": "1"})
+    learner_client.post(reverse("quizzes:answer", args=[attempt.pk, 1]), {"option": [answer.option_order[0]]})
+    learner_client.post(reverse("quizzes:submit", args=[attempt.pk]))
+    html = learner_client.get(reverse("quizzes:results", args=[attempt.pk])).content.decode()
+    assert "/ 1000" in html and "<svg class=\"chart\"" in html and "Pass mark 720" in html
+    assert "Unanswered (7)" in html and "Flagged (1)" in html
+    flagged = learner_client.get(reverse("quizzes:results", args=[attempt.pk]) + "?show=flagged").content.decode()
+    assert flagged.count('class="card question-card reviewed-question"') == 1
+
+
+def test_second_start_resumes_the_open_attempt(learner_client, bank):
+    quiz = QuizFactory()
+    first = start(learner_client, quiz)
+    learner_client.post(reverse("quizzes:start", args=[quiz.slug]))
+    assert Attempt.objects.count() == 1 and Attempt.objects.get().pk == first.pk
+
+
+def test_dashboard_shows_quiz_progress(learner_client, learner, bank):
+    attempt = start(learner_client, QuizFactory(question_count=4))
+    learner_client.post(reverse("quizzes:submit", args=[attempt.pk]))
+    html = learner_client.get(reverse("dashboard")).content.decode()
+    assert "Strength by domain" in html and 'class="sparkline"' in html
+    assert "due for review" in html
+
+
+# ---------------------------------------------------------------- query counts
+
+
+def _count(django_assert_max_num_queries, callable_, limit):
+    with django_assert_max_num_queries(limit) as captured:
+        callable_()
+    return len(captured.captured_queries)
+
+
+@pytest.mark.parametrize("size", [10, 65])
+def test_exam_costs_a_constant_number_of_queries(client, bank, django_assert_max_num_queries, size):
+    """Start, answer, render and submit cost the same whether the exam has 10 or 65 questions."""
+    quiz = QuizFactory(question_count=size, time_limit_minutes=130)
+    client.force_login(UserFactory())
+    with django_assert_max_num_queries(12):
+        client.post(reverse("quizzes:start", args=[quiz.slug]))
+    attempt = Attempt.objects.get()
+    assert attempt.total == size
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("quizzes:attempt", args=[attempt.pk]))
+    assert response.content.decode().count('class="card question-card exam-question"') == size
+    answer = attempt.answers.get(position=size - 1)
+    with django_assert_max_num_queries(7):
+        client.post(reverse("quizzes:answer", args=[attempt.pk, size]), {"option": [answer.option_order[0]]},
+                    HTTP_ACCEPT="application/json")
+    with django_assert_max_num_queries(16):
+        client.post(reverse("quizzes:submit", args=[attempt.pk]))
+    assert Attempt.objects.get().status == "submitted"
+
+
+def test_query_counts_are_identical_for_10_and_65_questions(client, bank):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = {}
+    for size in (10, 65):
+        user = UserFactory()
+        client.force_login(user)
+        quiz = QuizFactory(question_count=size)
+        steps = {}
+        with CaptureQueriesContext(connection) as q:
+            client.post(reverse("quizzes:start", args=[quiz.slug]))
+        steps["start"] = len(q)
+        attempt = Attempt.objects.filter(user=user).get()
+        with CaptureQueriesContext(connection) as q:
+            client.get(reverse("quizzes:attempt", args=[attempt.pk]))
+        steps["render"] = len(q)
+        answer = attempt.answers.get(position=0)
+        with CaptureQueriesContext(connection) as q:
+            client.post(reverse("quizzes:answer", args=[attempt.pk, 1]), {"option": [answer.option_order[0]]})
+        steps["answer"] = len(q)
+        with CaptureQueriesContext(connection) as q:
+            client.post(reverse("quizzes:submit", args=[attempt.pk]))
+        steps["submit"] = len(q)
+        counts[size] = steps
+    print(f"\nquery counts per step: {counts}")
+    assert counts[10] == counts[65], counts
