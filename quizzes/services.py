@@ -156,7 +156,9 @@ def answer_save(*, attempt: Attempt, position: int, option_ids, time_spent: int 
         fields.append("credit")
         _schedule_reviews(attempt.user, {answer.question_id: answer.credit >= 1}, review=attempt.quiz.selection == Selection.REVIEW)
     answer.save(update_fields=fields)
-    Attempt.objects.filter(pk=attempt.pk).update(current_position=position)
+    # Resume where the learner stopped: the next question in practice, this one in an exam.
+    resume_at = min(position + 1, attempt.total - 1) if attempt.mode == QuizMode.PRACTICE else position
+    Attempt.objects.filter(pk=attempt.pk).update(current_position=resume_at)
     return answer, feedback
 
 

@@ -1,0 +1,117 @@
+"""A learner takes a short exam in real Chromium; an instructor meets the admin's validation."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from quizzes.models import Attempt
+from tests.factories import CheatSheetFactory, QuestionFactory, QuizFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def log_in(page, live_server, username, password="correct horse battery"):
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
+@pytest.fixture
+def short_exam(transactional_db):
+    CheatSheetFactory(slug="sqs", title="Amazon SQS", body_markdown="## Key numbers\n\nLimits.\n")
+    for label in ["DVA-C02/development", "DVA-C02/security", "DVA-C02/deployment", "DVA-C02/troubleshooting"]:
+        QuestionFactory.create_batch(2, domains=[label])
+    QuestionFactory(qtype="multiple", domains=["DVA-C02/security"])
+    return QuizFactory(slug="short-exam", title="Short exam", question_count=5, time_limit_minutes=15)
+
+
+def test_take_a_short_exam_with_flags_reload_and_results(page, live_server, short_exam, shot):
+    UserFactory(username="grace")
+    log_in(page, live_server, "grace")
+    page.goto(live_server.url + "/quizzes/short-exam/")
+    page.get_by_role("button", name="Start the exam").click()
+    expect(page.locator("[data-countdown]")).to_have_text(re.compile(r"^1[45]:\d\d$"))
+
+    # Question 1: answer. Question 2: answer and flag.
+    first = page.locator("[data-question='1']")
+    first.locator(".option").nth(2).click()
+    expect(page.locator("[data-save-state]")).to_have_text("All answers saved")
+    first.get_by_role("link", name="Next →").click()
+    second = page.locator("[data-question='2']")
+    expect(second).to_be_visible()
+    expect(first).to_be_hidden()
+    second.locator(".option").first.click()
+    second.get_by_role("button", name=re.compile("Flag for review")).click()
+    expect(second.get_by_role("button", name=re.compile("Flagged"))).to_be_visible()
+    expect(page.locator(".question-grid a").nth(1)).to_have_class(re.compile("flagged"))
+    expect(page.locator("[data-save-state]")).to_have_text("All answers saved")
+    shot(page, "exam-light")
+
+    # Reload mid-exam: the answers and the flag are still there.
+    chosen = first.locator("input[name=option]").nth(2).get_attribute("value")
+    page.reload()
+    expect(page.locator(f"[data-question='1'] input[value='{chosen}']")).to_be_checked()
+    expect(page.locator("[data-question='2'] .flag-form button")).to_contain_text("Flagged")
+    expect(page.locator("[data-answered]")).to_have_text("2")
+
+    # Keyboard: Alt+ArrowRight moves on.
+    page.keyboard.press("Alt+ArrowRight")
+    expect(page.locator("[data-question='2']")).to_be_visible()
+
+    page.locator(".exam-bar").get_by_role("link", name="Review and submit").click()
+    expect(page.get_by_text("2 of 5 answered · 3 unanswered · 1 flagged.")).to_be_visible()
+    shot(page, "exam-review")
+    page.get_by_role("button", name="Submit the exam").click()
+
+    expect(page.get_by_role("heading", name="Your results")).to_be_visible()
+    expect(page.locator(".score-card .scaled strong")).to_have_text(re.compile(r"^\d{3,4}$"))
+    expect(page.locator("svg.chart")).to_be_visible()
+    expect(page.locator("svg.chart rect.chart-track")).to_have_count(4)
+    expect(page.get_by_role("link", name="Flagged (1)")).to_be_visible()
+    shot(page, "results-light", full_page=True)
+    page.get_by_role("link", name="Unanswered (3)").click()
+    expect(page.locator(".reviewed-question")).to_have_count(3)
+    page.get_by_role("button", name="Switch to dark theme").click()
+    shot(page, "results-dark")
+    assert Attempt.objects.get().status == "submitted"
+
+
+def test_practice_explains_every_option_at_once(page, live_server, short_exam, shot):
+    UserFactory(username="linus")
+    QuizFactory(slug="practice", title="Practice", mode="practice", time_limit_minutes=None, question_count=3)
+    log_in(page, live_server, "linus")
+    page.goto(live_server.url + "/quizzes/practice/")
+    page.get_by_role("button", name="Start practising").click()
+    expect(page.locator(".option-explanation")).to_have_count(0)
+    page.locator(".option").first.click()
+    page.get_by_role("button", name="Check my answer").click()
+    expect(page.locator(".verdict")).to_be_visible()
+    expect(page.locator(".option-explanation").first).to_be_visible()
+    expect(page.get_by_role("link", name="sqs › key numbers")).to_be_visible()
+    shot(page, "practice-feedback", full_page=True)
+
+
+def test_instructor_sees_validation_messages_in_the_admin(page, live_server, short_exam, shot):
+    UserFactory(username="prof", is_staff=True, is_superuser=True)
+    page.goto(live_server.url + "/admin/login/")
+    page.fill("#id_username", "prof")
+    page.fill("#id_password", "correct horse battery")
+    page.click("input[type=submit]")
+    page.goto(live_server.url + "/admin/quizzes/question/add/")
+    page.fill("#id_key", "two-right-answers")
+    page.fill("#id_stem", "Which service is a queue?")
+    page.fill("#id_explanation", "Because.")
+    page.fill("#id_references", '["https://docs.aws.amazon.com/sqs/"]')
+    page.select_option("#id_status", "published")
+    for index in range(4):
+        page.fill(f"#id_options-{index}-text", f"Option {index}")
+        page.fill(f"#id_options-{index}-explanation", "" if index == 3 else "Why.")
+    page.check("#id_options-0-is_correct")
+    page.check("#id_options-1-is_correct")
+    page.locator("#id_domains_from option").first.dblclick()
+    page.click("input[name=_save]")
+    expect(page.get_by_text("A single-answer question needs exactly one correct option (has 2).")).to_be_visible()
+    expect(page.get_by_text("Option 4 has no explanation.")).to_be_visible()
+    shot(page, "admin-question-validation", full_page=True)
