@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect
@@ -14,6 +16,7 @@ from quizzes.models import Answer, Attempt, Blueprint, Domain, Option, Question,
 class OptionInline(admin.TabularInline):
     model = Option
     formset = OptionInlineFormSet
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 50})}}
     extra = 0
     min_num = 4
     fields = ("order", "text", "is_correct", "explanation")

@@ -3,9 +3,9 @@
 from html import escape
 
 
-def domain_bars(rows: list[dict], *, pass_percent: int | None = None, width: int = 640) -> str:
+def domain_bars(rows: list[dict], *, pass_percent: int | None = None, width: int = 760) -> str:
     """Horizontal bars, one per domain: rows are {"domain", "percent", "correct", "total"}."""
-    label_w, bar_h, gap, top = 230, 22, 14, 8
+    label_w, bar_h, gap, top = 330, 22, 14, 8
     bar_w = width - label_w - 70
     height = top + len(rows) * (bar_h + gap) + 24
     parts = [

@@ -56,8 +56,12 @@ def test_take_a_short_exam_with_flags_reload_and_results(page, live_server, shor
     expect(page.locator("[data-question='2'] .flag-form button")).to_contain_text("Flagged")
     expect(page.locator("[data-answered]")).to_have_text("2")
 
-    # Keyboard: Alt+ArrowRight moves on.
-    page.keyboard.press("Alt+ArrowRight")
+    # The reload came back to the question on screen; the keyboard moves between questions.
+    expect(page.locator("[data-question='2']")).to_be_visible()
+    page.keyboard.press("p")
+    expect(page.locator("[data-question='1']")).to_be_visible()
+    expect(page.locator("#q1-title")).to_be_focused()
+    page.keyboard.press("n")
     expect(page.locator("[data-question='2']")).to_be_visible()
 
     page.locator(".exam-bar").get_by_role("link", name="Review and submit").click()

@@ -108,11 +108,13 @@
     show(parseInt(link.getAttribute("data-jump"), 10), true);
   });
 
-  // Keyboard: Alt+Right / Alt+Left move between questions.
+  // Keyboard: N and P move to the next and previous question (arrows stay with the options).
   document.addEventListener("keydown", function (event) {
-    if (!event.altKey) return;
-    if (event.key === "ArrowRight") { event.preventDefault(); show(current + 1, true); }
-    if (event.key === "ArrowLeft") { event.preventDefault(); show(current - 1, true); }
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    var tag = (document.activeElement && document.activeElement.tagName) || "";
+    if (/^(TEXTAREA|SELECT)$/.test(tag) || (tag === "INPUT" && !/radio|checkbox/.test(document.activeElement.type))) return;
+    if (event.key === "n" || event.key === "N") { event.preventDefault(); show(current + 1, true); }
+    if (event.key === "p" || event.key === "P") { event.preventDefault(); show(current - 1, true); }
   });
 
   // Leaving for the review screen waits for answers still in flight.
