@@ -424,8 +424,10 @@ def bank_sync(*, directory, force: bool = False) -> tuple[ImportReport, ImportRe
 
     from cheatsheets.models import CheatSheet
     from quizzes import bank_format
+    from quizzes.blueprints import ensure_blueprints
     from quizzes.models import Blueprint
 
+    ensure_blueprints()
     domains = known_domains()
     sheets = {s.slug: {section["id"] for section in s.sections if section["id"]}
               for s in CheatSheet.objects.only("slug", "sections")}

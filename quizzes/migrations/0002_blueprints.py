@@ -1,30 +1,12 @@
-"""The shipped exam blueprints and their domain weights (AWS exam guides)."""
+"""The shipped exam blueprints and their domain weights (quizzes/blueprints.py)."""
 
 from django.db import migrations
 
-BLUEPRINTS = {
-    ("DVA-C02", "AWS Certified Developer - Associate"): [
-        ("development", "Development with AWS Services", 32),
-        ("security", "Security", 26),
-        ("deployment", "Deployment", 24),
-        ("troubleshooting", "Troubleshooting and Optimization", 18),
-    ],
-    ("SAA-C03", "AWS Certified Solutions Architect - Associate"): [
-        ("secure", "Design Secure Architectures", 30),
-        ("resilient", "Design Resilient Architectures", 26),
-        ("high-performing", "Design High-Performing Architectures", 24),
-        ("cost-optimized", "Design Cost-Optimized Architectures", 20),
-    ],
-}
+from quizzes.blueprints import BLUEPRINTS, ensure_blueprints
 
 
 def create(apps, schema_editor):
-    Blueprint = apps.get_model("quizzes", "Blueprint")
-    Domain = apps.get_model("quizzes", "Domain")
-    for (code, name), domains in BLUEPRINTS.items():
-        blueprint, _ = Blueprint.objects.get_or_create(code=code, defaults={"name": name})
-        for order, (key, label, weight) in enumerate(domains):
-            Domain.objects.get_or_create(blueprint=blueprint, key=key, defaults={"name": label, "weight": weight, "order": order})
+    ensure_blueprints(apps.get_model("quizzes", "Blueprint"), apps.get_model("quizzes", "Domain"))
 
 
 def remove(apps, schema_editor):

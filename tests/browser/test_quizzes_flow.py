@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from quizzes.models import Attempt
 from tests.factories import CheatSheetFactory, QuestionFactory, QuizFactory, UserFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def log_in(page, live_server, username, password="correct horse battery"):
