@@ -53,6 +53,11 @@ def _candidate_questions(quiz: Quiz, user):
     return found
 
 
+def draw_pool_size(quiz: Quiz, user) -> int:
+    """How many questions an attempt of this quiz can draw from right now."""
+    return len(_candidate_questions(quiz, user))
+
+
 def _domain_of(quiz: Quiz, question_ids) -> dict[int, Domain]:
     through = Question.domains.through.objects.filter(question_id__in=question_ids, domain__blueprint=quiz.blueprint)
     return {row.question_id: row.domain for row in through.select_related("domain")}

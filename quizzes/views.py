@@ -24,8 +24,9 @@ def index(request):
 def detail(request, slug):
     quiz = get_object_or_404(selectors.Quiz.objects.published().select_related("blueprint"), slug=slug)
     current = selectors.open_attempt(request.user, quiz) if request.user.is_authenticated else None
+    pool = services.draw_pool_size(quiz, request.user) if quiz.selection != "review" else None
     return render(request, "quizzes/detail.html", {
-        "quiz": quiz, "current": current, "domains": quiz.blueprint.domains.all(),
+        "quiz": quiz, "current": current, "domains": quiz.blueprint.domains.all(), "pool": pool,
     })
 
 

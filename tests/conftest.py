@@ -15,6 +15,18 @@ def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _blueprints(request):
+    """Transactional tests flush the database after each test, data migrations included:
+    put the exam blueprints back for them."""
+    marker = request.node.get_closest_marker("django_db")
+    if "transactional_db" in request.fixturenames or (marker and marker.kwargs.get("transaction")):
+        from quizzes.blueprints import ensure_blueprints
+
+        request.getfixturevalue("transactional_db")
+        ensure_blueprints()
+
+
 @pytest.fixture
 def learner(db):
     from tests.factories import UserFactory

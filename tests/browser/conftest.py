@@ -51,12 +51,3 @@ def shot():
 
     return take
 
-
-@pytest.fixture(autouse=True)
-def _blueprints(request):
-    """Transactional tests flush the database between tests, data migrations included."""
-    if "transactional_db" in request.fixturenames or request.node.get_closest_marker("django_db"):
-        from quizzes.blueprints import ensure_blueprints
-
-        request.getfixturevalue("transactional_db")
-        ensure_blueprints()

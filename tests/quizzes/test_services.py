@@ -235,3 +235,35 @@ def test_shipped_bank_loads_and_covers_every_domain_and_type():
                  "SNS", "SQS", "Athena", "Cognito", "SAM", "AppSync"]:
         assert any(name.lower() in s.lower() for s in services_covered), name
     assert services.bank_sync(directory=settings.QUIZ_BANK_DIR)[0].changed == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_submitting_at_once_grade_once(bank):
+    """Two submits racing in two connections: one grades, the other finds it done."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs concurrent writers: runs on PostgreSQL in CI (SQLite serialises writers)")
+    import threading
+
+    from django.db import connections
+    from django_tasks_db.models import DBTaskResult
+
+    attempt = services.attempt_start(user=UserFactory(), quiz=QuizFactory(question_count=5))
+    barrier = threading.Barrier(2)
+    results = []
+
+    def submit():
+        try:
+            barrier.wait()
+            results.append(services.attempt_submit(attempt_id=attempt.pk).submitted_at)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 2 and results[0] == results[1]
+    assert DBTaskResult.objects.filter(task_path__endswith="refresh_statistics").count() == 1
