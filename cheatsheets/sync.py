@@ -13,12 +13,14 @@ writes happen in one transaction, so a bad file leaves the database as it was.
 import datetime
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 from django.core.exceptions import ValidationError
 from django.db import transaction
+
+from courseware.content import SyncReport
 
 from cheatsheets.models import Category, CheatSheet
 
@@ -42,27 +44,6 @@ class SheetFile:
     path: Path
     digest: str
     fields: dict
-
-
-@dataclass
-class SyncReport:
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    kept: list[str] = field(default_factory=list)
-
-    @property
-    def changed(self) -> int:
-        return len(self.created) + len(self.updated)
-
-    def summary(self) -> str:
-        line = (
-            f"Cheat sheets: {len(self.created)} created, {len(self.updated)} updated, "
-            f"{len(self.unchanged)} unchanged ({self.changed} changed)"
-        )
-        if self.kept:
-            line += f"; {len(self.kept)} kept because edited in the admin: {', '.join(self.kept)}"
-        return line
 
 
 def _problem(path: Path, message: str) -> str:
@@ -193,7 +174,7 @@ def sync_directory(directory: Path, *, force: bool | set[str] = False) -> SyncRe
     """Create or update a row per file, atomically. ``force`` overrides admin edits
     (all of them with True, or only the given slugs)."""
     sheets = parse_directory(directory)
-    report = SyncReport()
+    report = SyncReport("Cheat sheets")
     existing = {sheet.slug: sheet for sheet in CheatSheet.objects.all()}
     problems = []
     with transaction.atomic():

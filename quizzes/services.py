@@ -4,13 +4,14 @@ importing banks, refreshing statistics. Views, admin actions, tasks and commands
 import hashlib
 import json
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from courseware.content import SyncReport
 from quizzes import grading, scheduling, statistics
 from quizzes.models import (
     Answer, Attempt, AttemptStatus, Domain, Option, Question, Quiz, QuizMode, QuizQuestion, ReviewItem,
@@ -259,25 +260,6 @@ def expired_attempts_submit() -> int:
 # ---------------------------------------------------------------- banks
 
 
-@dataclass
-class ImportReport:
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    kept: list[str] = field(default_factory=list)
-
-    @property
-    def changed(self):
-        return len(self.created) + len(self.updated)
-
-    def summary(self, noun="Questions"):
-        line = (f"{noun}: {len(self.created)} created, {len(self.updated)} updated, "
-                f"{len(self.unchanged)} unchanged ({self.changed} changed)")
-        if self.kept:
-            line += f"; {len(self.kept)} kept because edited in the admin: {', '.join(self.kept)}"
-        return line
-
-
 def question_digest(q: dict) -> str:
     payload = {k: v for k, v in q.items() if not k.startswith("_")}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
@@ -304,10 +286,10 @@ def known_domains() -> dict[str, Domain]:
     return {d.label: d for d in Domain.objects.select_related("blueprint")}
 
 
-def questions_import(questions: list[dict], *, force: bool | set = False, admin_import: bool = False) -> ImportReport:
+def questions_import(questions: list[dict], *, force: bool | set = False, admin_import: bool = False) -> SyncReport:
     """Create or update questions by id, all or nothing. Questions edited in the admin are kept
     unless forced; ``admin_import`` is an instructor's own upload, which always applies."""
-    report = ImportReport()
+    report = SyncReport("Questions")
     domains = known_domains()
     existing = {q.key: q for q in Question.objects.filter(key__in=[q["key"] for q in questions])}
     with transaction.atomic():
@@ -341,11 +323,11 @@ def questions_import(questions: list[dict], *, force: bool | set = False, admin_
     return report
 
 
-def quizzes_import(definitions: list[dict], *, force: bool = False) -> ImportReport:
+def quizzes_import(definitions: list[dict], *, force: bool = False) -> SyncReport:
     """Create or update the shipped quizzes (quizzes/bank/quizzes.yaml)."""
     from quizzes.models import Blueprint
 
-    report = ImportReport()
+    report = SyncReport("Quizzes")
     blueprints = {b.code: b for b in Blueprint.objects.all()}
     with transaction.atomic():
         for data in definitions:
@@ -421,7 +403,7 @@ def _quiz_problems(data, where, blueprints, keys) -> list[str]:
     return problems
 
 
-def bank_sync(*, directory, force: bool = False) -> tuple[ImportReport, ImportReport]:
+def bank_sync(*, directory, force: bool = False) -> tuple[SyncReport, SyncReport]:
     """Load every ``*.yaml`` in the bank directory (questions and quiz definitions), all or nothing."""
     from pathlib import Path
 

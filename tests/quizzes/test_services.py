@@ -13,14 +13,9 @@ from tests.factories import QuestionFactory, QuizFactory, UserFactory, domain
 
 pytestmark = pytest.mark.django_db
 
-DVA = ["DVA-C02/development", "DVA-C02/security", "DVA-C02/deployment", "DVA-C02/troubleshooting"]
+from tests.quizzes.conftest import DVA
 
 
-@pytest.fixture
-def bank():
-    for label in DVA:
-        QuestionFactory.create_batch(12, domains=[label])
-    QuestionFactory.create_batch(3, domains=["DVA-C02/security"], status="draft")
 
 
 def correct_ids(answer):

@@ -12,14 +12,9 @@ from quizzes.models import Attempt, Option, Question
 from tests.factories import QuestionFactory, QuizFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-DVA = ["DVA-C02/development", "DVA-C02/security", "DVA-C02/deployment", "DVA-C02/troubleshooting"]
+from tests.quizzes.conftest import DVA
 
 
-@pytest.fixture
-def bank():
-    for label in DVA:
-        QuestionFactory.create_batch(17, domains=[label])
-        QuestionFactory.create_batch(3, domains=[label], qtype="multiple")
 
 
 def start(client, quiz):

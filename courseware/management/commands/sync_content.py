@@ -31,5 +31,5 @@ class Command(BaseCommand):
                 "Nothing was imported; fix these problems and run again:\n  - " + "\n  - ".join(error.problems)
             ) from error
         self.stdout.write(sheets.summary())
-        self.stdout.write(questions.summary("Questions"))
-        self.stdout.write(quizzes.summary("Quizzes"))
+        self.stdout.write(questions.summary())
+        self.stdout.write(quizzes.summary())
