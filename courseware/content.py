@@ -10,6 +10,7 @@ class SyncReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # edited in the admin, left alone
+    retired: list[str] = field(default_factory=list)  # shipped before, gone from the files: unpublished
 
     @property
     def changed(self) -> int:
@@ -20,4 +21,6 @@ class SyncReport:
                 f"{len(self.unchanged)} unchanged ({self.changed} changed)")
         if self.kept:
             line += f"; {len(self.kept)} kept because edited in the admin: {', '.join(self.kept)}"
+        if self.retired:
+            line += f"; {len(self.retired)} no longer shipped, unpublished: {', '.join(self.retired)}"
         return line

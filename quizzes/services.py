@@ -451,6 +451,14 @@ def bank_sync(*, directory, force: bool = False) -> tuple[SyncReport, SyncReport
     with transaction.atomic():
         question_report = questions_import(questions, force=force)
         quiz_report = quizzes_import([quiz for _, quiz in definitions], force=force)
+        # Shipped items that left the files are unpublished, not deleted: attempts refer to them.
+        gone = Question.objects.exclude(source_hash="").exclude(key__in=seen).filter(edited_in_admin=False, status="published")
+        question_report.retired = list(gone.values_list("key", flat=True))
+        gone.update(status="draft")
+        shipped = {quiz["slug"] for _, quiz in definitions}
+        gone_quizzes = Quiz.objects.exclude(slug__in=shipped).filter(edited_in_admin=False, is_published=True)
+        quiz_report.retired = list(gone_quizzes.values_list("slug", flat=True))
+        gone_quizzes.update(is_published=False)
     return question_report, quiz_report
 
 

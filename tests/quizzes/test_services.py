@@ -262,3 +262,14 @@ def test_two_tabs_submitting_at_once_grade_once(bank):
         thread.join()
     assert len(results) == 2 and results[0] == results[1]
     assert DBTaskResult.objects.filter(task_path__endswith="refresh_statistics").count() == 1
+
+
+def test_items_removed_from_the_files_are_unpublished_not_deleted(tmp_path):
+    text = bank_format.dump(bank_dicts(2))
+    (tmp_path / "bank.yaml").write_text(text)
+    services.bank_sync(directory=tmp_path)
+    (tmp_path / "bank.yaml").write_text(bank_format.dump(bank_dicts(1)))
+    questions, _ = services.bank_sync(directory=tmp_path)
+    assert questions.retired == ["imported-1"]
+    assert Question.objects.get(key="imported-1").status == "draft"
+    assert "1 no longer shipped, unpublished: imported-1" in questions.summary()
