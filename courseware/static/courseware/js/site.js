@@ -65,6 +65,15 @@
     }
   });
 
+  // Forms marked data-started report how long the learner spent before sending them.
+  var loadedAt = Date.now();
+  document.querySelectorAll("form[data-started]").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      var field = form.querySelector("[name=time_spent]");
+      if (field) field.value = Math.round((Date.now() - loadedAt) / 1000);
+    });
+  });
+
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
   });
