@@ -90,8 +90,12 @@ def test_practice_explains_every_option_at_once(page, live_server, short_exam, s
     page.get_by_role("button", name="Start practising").click()
     expect(page.locator(".option-explanation")).to_have_count(0)
     page.locator(".option").first.click()
+    page.wait_for_timeout(1100)
     page.get_by_role("button", name="Check my answer").click()
     expect(page.locator(".verdict")).to_be_visible()
+    from quizzes.models import Answer
+
+    assert Answer.objects.get(position=0, attempt__quiz__slug="practice").time_spent_seconds >= 1
     expect(page.locator(".option-explanation").first).to_be_visible()
     expect(page.get_by_role("link", name="sqs › key numbers")).to_be_visible()
     shot(page, "practice-feedback", full_page=True)
