@@ -175,6 +175,18 @@ PERIODIC_TASKS: list[tuple[str, int]] = [
 # `manage.py run_site` (what `make run` starts): one process per entry, stopped together.
 SITE_PROCESSES = {
     "web": ["runserver", "--noreload", "{host}:{port}"],
-    "worker": ["db_worker", "--no-reload"],
+    # Lab actions are clicks a learner waits on: poll the queue five times a second.
+    "worker": ["db_worker", "--no-reload", "--interval", "0.2"],
     "periodic": ["periodic"],
 }
+
+# Labs: the local sandbox (MiniStack on 127.0.0.1), run timings, and their processes.
+LABS_SANDBOX_URL = os.environ.get("LABS_SANDBOX_URL") or f"http://127.0.0.1:{int(os.environ.get('LABS_SANDBOX_PORT', 4566))}"
+LABS_REGION = os.environ.get("LABS_REGION", "us-east-1")
+# The origin a lab run started from the command line allows for CORS (web runs use the site's own).
+LABS_SITE_ORIGIN = os.environ.get("LABS_SITE_ORIGIN", "http://127.0.0.1:8000")
+LABS_EXPLORE_SECONDS = int(os.environ.get("LABS_EXPLORE_SECONDS", 30 * 60))  # a verified app stays up this long
+LABS_IDLE_SECONDS = int(os.environ.get("LABS_IDLE_SECONDS", 2 * 60 * 60))  # an untouched guided run, this long
+LABS_STALL_SECONDS = int(os.environ.get("LABS_STALL_SECONDS", 120))  # a run whose worker is silent this long is reaped
+PERIODIC_TASKS += [("labs.tasks.reap_runs", 60)]
+SITE_PROCESSES["sandbox"] = ["sandbox"]

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_http_methods
 
 from cheatsheets import selectors as sheet_selectors
 from courseware.forms import SignUpForm
+from labs import selectors as lab_selectors
 from quizzes import selectors as quiz_selectors
 
 
@@ -23,6 +24,7 @@ def dashboard(request):
         "progress": sheet_selectors.progress_of(groups),
         "next_up": next_up,
         "quiz_summary": quiz_selectors.dashboard_summary(request.user),
+        "lab_summary": lab_selectors.lab_summary(request.user),
     })
 
 

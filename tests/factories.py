@@ -94,3 +94,52 @@ class QuizFactory(factory.django.DjangoModelFactory):
     selection = "random"
     question_count = 10
     time_limit_minutes = 20
+
+
+# Labs
+from labs.models import LabRun, LedgerEntry, RunEvent, Sandbox  # noqa: E402
+
+
+class SandboxFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Sandbox
+
+    user = factory.SubFactory(UserFactory)
+    kind = Sandbox.Kind.LOCAL
+    account_id = factory.Sequence(lambda n: f"{210000000000 + n}")
+    region = "us-east-1"
+
+
+class LabRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LabRun
+
+    user = factory.SubFactory(UserFactory)
+    sandbox = factory.LazyAttribute(
+        lambda run: Sandbox.objects.filter(user=run.user, kind=Sandbox.Kind.LOCAL).first() or SandboxFactory(user=run.user))
+    lab_slug = "fullstack"
+    mode = LabRun.Mode.GUIDED
+    status = LabRun.Status.WAITING
+    website_origin = "http://testserver"
+    step_states = factory.LazyFunction(lambda: {"table": "pending", "function": "pending", "api": "pending", "website": "pending"})
+
+
+class RunEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RunEvent
+
+    run = factory.SubFactory(LabRunFactory)
+    kind = RunEvent.Kind.RUN
+    message = "Something happened."
+
+
+class LedgerEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LedgerEntry
+
+    run = factory.SubFactory(LabRunFactory)
+    kind = "dynamodb:table"
+    name = factory.Sequence(lambda n: f"sa-test-items-{n}")
+    physical_id = factory.SelfAttribute("name")
+    region = "us-east-1"
+    status = LedgerEntry.Status.CREATED

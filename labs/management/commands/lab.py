@@ -1,0 +1,122 @@
+"""Labs from a terminal: the same engine the site uses.
+
+    manage.py lab list
+    manage.py lab run fullstack [--sandbox local] [--keep]   exit 0 only when verify passed and teardown cleaned
+    manage.py lab teardown RUN_ID                             tear down a kept (or failed) run
+    manage.py lab reap                                        what the periodic task does, once
+    manage.py lab bench [--rounds 5]                          bare boto3 against the engine, alternating
+"""
+
+import time
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from labs import runner, sandbox, services
+from labs.catalog import all_labs, get_lab
+from labs.models import LabRun, RunEvent, Sandbox
+
+MARKS = {"start": "..", "ok": "ok", "fail": "!!", "info": "--"}
+
+
+class Command(BaseCommand):
+    help = "List labs, run one end to end, tear a run down, reap stalled runs, or benchmark the engine."
+
+    def add_arguments(self, parser):
+        commands = parser.add_subparsers(dest="command", required=True)
+        commands.add_parser("list", help="The labs, their steps and services.")
+        run = commands.add_parser("run", help="Run a lab automatically: deploy, check, verify, tear down.")
+        run.add_argument("slug")
+        run.add_argument("--sandbox", choices=[kind for kind, _ in Sandbox.Kind.choices], default="local")
+        run.add_argument("--keep", action="store_true", help="Leave everything deployed (tear down later).")
+        run.add_argument("--user", default="lab-cli", help="Whose run it is (created, unable to log in, if new).")
+        run.add_argument("--origin", default=None, help="The website origin the API allows (LABS_SITE_ORIGIN).")
+        teardown = commands.add_parser("teardown", help="Delete what a run left deployed.")
+        teardown.add_argument("run_id", type=int)
+        commands.add_parser("reap", help="Tear down runs whose worker died or that sat idle too long.")
+        bench = commands.add_parser("bench", help="Time a bare boto3 script against the engine's automatic run.")
+        bench.add_argument("--rounds", type=int, default=5)
+
+    def handle(self, *args, command, **options):
+        return getattr(self, f"do_{command}")(**options)
+
+    def do_list(self, **options):
+        for lab in all_labs():
+            self.stdout.write(f"{lab.slug:12} {lab.title}  (~{lab.minutes} min)")
+            self.stdout.write(f"{'':12} {', '.join(lab.services)}")
+            for number, step in enumerate(lab.steps, start=1):
+                self.stdout.write(f"{'':12} {number}. {step.title}")
+            self.stdout.write(f"{'':12} then verify: {len(lab.verify)} end-to-end checks")
+
+    def do_run(self, *, slug, sandbox: str, keep: bool, user: str, origin: str | None, **options):
+        lab = get_lab(slug)
+        if lab is None:
+            raise CommandError(f"No lab {slug!r}. Labs: {', '.join(lab.slug for lab in all_labs())}")
+        if sandbox != Sandbox.Kind.LOCAL:
+            raise CommandError("Only the local sandbox is available: your own AWS account comes later.")
+        status = self._sandbox_up()
+        learner, _ = get_user_model().objects.get_or_create(username=user, defaults={"is_active": False})
+        run = services.lab_run_start(user=learner, lab=lab, mode=LabRun.Mode.AUTO, keep=keep, explore_seconds=0,
+                                     website_origin=origin or settings.LABS_SITE_ORIGIN, enqueue=False)
+        self.stdout.write(f"{lab.title}: run {run.pk} ({run.prefix}) in the local sandbox, account "
+                          f"{run.sandbox.account_id}, {status.url}")
+        started = time.perf_counter()
+        run = runner.execute(run.pk, echo=lambda event: self._print(event, started))
+        elapsed = time.perf_counter() - started
+        self._print_ledger(run)
+        summary = f"{run.get_outcome_display() or 'Unfinished'}, {run.get_status_display().lower()}, in {elapsed:.2f} s"
+        if run.message:
+            self.stdout.write(run.message)
+        good = run.outcome == LabRun.Outcome.PASSED and run.status in (
+            (LabRun.Status.KEPT,) if keep else (LabRun.Status.CLEANED,))
+        if not good:
+            raise CommandError(summary)
+        self.stdout.write(self.style.SUCCESS(summary))
+
+    def do_teardown(self, *, run_id: int, **options):
+        run = LabRun.objects.filter(pk=run_id).select_related("sandbox").first()
+        if run is None:
+            raise CommandError(f"No run {run_id}.")
+        services.lab_run_teardown(run=run)
+        run.refresh_from_db()
+        if run.status == LabRun.Status.QUEUED:
+            started = time.perf_counter()
+            run = runner.execute(run.pk, echo=lambda event: self._print(event, started)) or run
+        self._print_ledger(run)
+        if run.status != LabRun.Status.CLEANED:
+            raise CommandError(run.message or f"Run {run.pk} is {run.get_status_display().lower()}.")
+        self.stdout.write(self.style.SUCCESS(f"Run {run.pk}: cleaned."))
+
+    def do_reap(self, **options):
+        queued = runner.reap()
+        self.stdout.write(f"Queued a teardown for {len(queued)} run(s): {', '.join(map(str, queued)) or 'none'}.")
+
+    def do_bench(self, *, rounds: int, **options):
+        from labs.bench import run_bench
+
+        if rounds < 1:
+            raise CommandError("--rounds must be at least 1.")
+        run_bench(rounds=rounds, out=self.stdout)
+
+    def _sandbox_up(self):
+        status = sandbox.health()
+        if not status.up:
+            raise CommandError(f"The local sandbox is not running: {status.detail}. Start it with "
+                               "`python manage.py sandbox` (or `make run`).", returncode=2)
+        return status
+
+    def _print(self, event: RunEvent, started: float):
+        mark = MARKS.get(event.status, "--")
+        where = f" [{event.step}]" if event.step else ""
+        line = f"{time.perf_counter() - started:6.2f}s {mark} {event.kind:8}{where} {event.message}"
+        style = {"fail": self.style.ERROR, "ok": self.style.SUCCESS}.get(event.status)
+        self.stdout.write(style(line) if style and event.kind != "aws" else line)
+
+    def _print_ledger(self, run: LabRun):
+        entries = list(run.ledger.all())
+        left = [entry for entry in entries if entry.is_present]
+        self.stdout.write(f"Ledger: {len(entries)} resource(s) recorded, {len(left)} left.")
+        endpoint = run.sandbox.is_local and settings.LABS_SANDBOX_URL or None
+        for entry in left:
+            self.stdout.write(f"  {entry.kind_label} {entry.name}: {entry.manual_command(endpoint)}")

@@ -1,0 +1,79 @@
+"""Each lab's AWS SAM template is valid (aws-sam-translator turns it into CloudFormation,
+offline) and deploys what the lab's steps build; the catalog declares complete labs."""
+
+import copy
+
+import pytest
+import yaml
+from samtranslator.public.exceptions import InvalidDocumentException
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import intrinsics_multi_constructor
+
+from labs.catalog import all_labs, fullstack, get_lab
+
+
+class CloudFormationLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short tags (!Ref, !Sub, !GetAtt), without touching yaml.SafeLoader."""
+
+
+CloudFormationLoader.add_multi_constructor("!", intrinsics_multi_constructor)
+
+
+class NoManagedPolicies:
+    def load(self):
+        return {}
+
+
+def translate(template: dict) -> dict:
+    # `sam package` replaces a local CodeUri with the S3 location it uploads to; do the same.
+    packaged = copy.deepcopy(template)
+    for resource in packaged["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = "s3://lab-artifacts/items_api.zip"
+    return transform(packaged, {"AllowedOrigin": "http://127.0.0.1:8000"}, NoManagedPolicies())
+
+
+@pytest.fixture
+def template(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    return yaml.load(fullstack.LAB.sam_source, Loader=CloudFormationLoader)
+
+
+def test_the_fullstack_sam_template_translates_to_cloudformation(template):
+    resources = translate(template)["Resources"]
+    types = sorted(resource["Type"] for resource in resources.values())
+    assert types.count("AWS::Lambda::Permission") == 4
+    for wanted in ("AWS::DynamoDB::Table", "AWS::IAM::Role", "AWS::Lambda::Function", "AWS::ApiGateway::RestApi",
+                   "AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage", "AWS::S3::Bucket", "AWS::S3::BucketPolicy"):
+        assert wanted in types
+    function = resources["ItemsFunction"]["Properties"]
+    assert function["Runtime"] == "python3.12" and function["Handler"] == "app.handler"
+    role = resources["ItemsFunctionRole"]["Properties"]
+    statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
+    assert statements[0]["Action"] == list(fullstack.TABLE_ACTIONS)  # the same least privilege as the step
+    swagger = resources["ItemsApi"]["Properties"]["Body"]["paths"]
+    assert set(swagger) == {"/items", "/items/{id}"}
+    assert {method for path in swagger.values() for method in path} >= {"get", "post", "delete", "options"}
+    assert resources["ItemsTable"]["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_a_broken_template_is_caught(template):
+    template["Resources"]["ItemsFunction"]["Properties"]["Events"]["ListItems"]["Properties"]["Method"] = 42
+    del template["Resources"]["ItemsFunction"]["Properties"]["Handler"]
+    with pytest.raises(InvalidDocumentException):
+        translate(template)
+
+
+def test_every_lab_is_complete():
+    for lab in all_labs():
+        assert get_lab(lab.slug) is lab
+        assert lab.steps and lab.verify and lab.services and lab.minutes > 0 and lab.aws_cost
+        assert set(part for step in lab.steps for part in step.parts) <= set(lab.parts)
+        slugs = [step.slug for step in lab.steps]
+        assert len(slugs) == len(set(slugs))
+        for step in lab.steps:
+            html = step.instructions_html
+            assert "Console" in html and "AWS CLI" in html, f"{step.slug} lacks the console or CLI way"
+            assert "<script" not in html and f"__tabbed_{step.slug}_" in html
+        assert lab.sam_template.exists()
+    assert get_lab("nope") is None
