@@ -39,7 +39,8 @@
       heading.setAttribute("tabindex", "-1");
       heading.focus();
     }
-    if (history.replaceState) history.replaceState(null, "", "#q" + number);
+    // Only after a move: a hash set during load would make the browser scroll to it.
+    if (focus && history.replaceState) history.replaceState(null, "", "#q" + number);
   }
 
   function post(form, extra) {
@@ -142,6 +143,6 @@
     tick();
   }
 
-  var start = parseInt((location.hash.match(/^#q(\d+)$/) || [])[1] || "1", 10);
-  show(start, false);
+  var fromHash = (location.hash.match(/^#q(\d+)$/) || [])[1];
+  show(parseInt(fromHash || "1", 10), false);
 })();
