@@ -69,7 +69,9 @@ def test_answer_must_name_options_of_its_question(bank):
 
 
 def test_single_answer_takes_one_option(bank):
-    attempt = services.attempt_start(user=UserFactory(), quiz=QuizFactory(question_count=1))
+    quiz = QuizFactory(selection="fixed", question_count=1)
+    quiz.quizquestion_set.create(question=Question.objects.published().filter(qtype="single").first(), position=0)
+    attempt = services.attempt_start(user=UserFactory(), quiz=quiz)
     answer = attempt.answers.get()
     with pytest.raises(QuizError, match="takes one answer"):
         services.answer_save(attempt=attempt, position=0, option_ids=answer.option_order[:2])
