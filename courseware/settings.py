@@ -190,3 +190,40 @@ LABS_IDLE_SECONDS = int(os.environ.get("LABS_IDLE_SECONDS", 2 * 60 * 60))  # an 
 LABS_STALL_SECONDS = int(os.environ.get("LABS_STALL_SECONDS", 120))  # a run whose worker is silent this long is reaped
 PERIODIC_TASKS += [("labs.tasks.reap_runs", 60)]
 SITE_PROCESSES["sandbox"] = ["sandbox"]
+
+# Labs in the learner's own AWS account (docs/labs.md, "Your own AWS account").
+LABS_AWS_REGIONS = env_list("LABS_AWS_REGIONS", "us-east-1")  # the only regions labs may deploy to
+LABS_AWS_ACCOUNT_BLOCKLIST = env_list("LABS_AWS_ACCOUNT_BLOCKLIST", "")  # account ids that are always refused
+LABS_RUN_TTL_SECONDS = int(os.environ.get("LABS_RUN_TTL_SECONDS", 2 * 60 * 60))  # any run is torn down this long after it starts
+LABS_AWS_SESSION_SECONDS = int(os.environ.get("LABS_AWS_SESSION_SECONDS", 3600))  # an assumed role's session (900-3600)
+# The account whose credentials (the standard boto3 chain on the server) assume learners' roles; found
+# with sts:GetCallerIdentity when empty. The role template trusts this account, with the learner's external id.
+LABS_AWS_SITE_ACCOUNT_ID = os.environ.get("LABS_AWS_SITE_ACCOUNT_ID", "")
+# Where the operator published labs/aws_role.py's template in S3 (`manage.py lab_account template`), for the
+# console's one-click "quick create" link; without it learners download the template and upload it.
+LABS_AWS_TEMPLATE_URL = os.environ.get("LABS_AWS_TEMPLATE_URL", "")
+
+
+def _local_labs_secret_key() -> str:
+    """A Fernet key generated on first use and kept in var/, like SECRET_KEY: a laptop needs no setup."""
+    from cryptography.fernet import Fernet
+
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    key_file = VAR_DIR / "labs_secret_key"
+    if not key_file.exists():
+        key_file.write_bytes(Fernet.generate_key())
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+# Fernet keys that encrypt learners' stored AWS keys, comma-separated, newest first: the first encrypts,
+# all decrypt (MultiFernet), so a key is rotated by putting a new one in front and running
+# `manage.py lab_account rotate-keys`. Production sets it; a laptop gets one kept in var/.
+LABS_SECRET_KEYS = env_list("LABS_SECRET_KEYS", "") or [_local_labs_secret_key()]
+# botocore logs request headers (the access key id) and response bodies (an assumed role's secret key) at
+# DEBUG: whatever LOG_LEVEL says, the AWS SDK logs warnings and worse only.
+for _sdk_logger in ("botocore", "boto3", "s3transfer", "urllib3"):
+    LOGGING["loggers"][_sdk_logger] = {"level": "WARNING"}
+PERIODIC_TASKS += [("labs.tasks.expire_runs", 60)]
+# Error pages hide what is marked sensitive (a learner's AWS key) with DEBUG on as well.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "labs.vault.SafeInDebugExceptionReporterFilter"

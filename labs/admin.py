@@ -6,11 +6,17 @@ from labs.models import LabRun, LedgerEntry, RunEvent, Sandbox
 
 @admin.register(Sandbox)
 class SandboxAdmin(admin.ModelAdmin):
-    list_display = ("user", "kind", "account_id", "region", "created_at")
-    list_filter = ("kind", "region")
-    search_fields = ("user__username", "account_id")
+    list_display = ("user", "kind", "account_id", "account_alias", "connection", "region", "confirmed_at", "created_at")
+    list_filter = ("kind", "connection", "region")
+    search_fields = ("user__username", "account_id", "account_alias")
     list_select_related = ("user",)
-    readonly_fields = ("created_at",)
+    # The encrypted key pair is not editable, so it is never in this form; only its hint shows.
+    readonly_fields = ("user", "kind", "account_id", "region", "connection", "external_id", "role_arn", "key_hint",
+                       "caller_arn", "account_alias", "permissions_boundary", "connected_at", "checked_at",
+                       "confirmed_at", "disconnected_at", "created_at")
+
+    def has_add_permission(self, request):
+        return False
 
 
 class LedgerInline(admin.TabularInline):

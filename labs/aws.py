@@ -3,20 +3,23 @@
 A sandbox is where a lab deploys. Kind ``local`` is the embedded emulator (MiniStack) on
 127.0.0.1: every learner has an emulated account of their own, which MiniStack takes from
 the access key id (a 12-digit key id selects that account); the secret is not checked.
-Kind ``aws`` is the learner's own AWS account; connecting it is a separate piece of work
-(stored, encrypted credentials), so :func:`target_for` refuses it with a clear message.
+Kind ``aws`` is the learner's own AWS account, reached either by assuming the learner's role
+with their external id (the site's own credentials come from the standard boto3 chain: env,
+profile, instance role), or with the IAM user's access key pair the learner stored (decrypted
+here, in memory, for the length of one action). Assumed-role sessions are never stored.
 
 Every client retries in ``adaptive`` mode (client-side rate limiting on throttling errors
-plus the standard retry policy). Nothing here runs at import time.
+plus the standard retry policy). For an ``aws`` sandbox with a permissions boundary, every
+``iam:CreateRole`` gets it attached (:mod:`labs.aws_role`). Nothing here runs at import time.
 """
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
 # MiniStack does not verify signatures unless told to; any non-empty secret works.
@@ -40,11 +43,12 @@ class SandboxUnavailable(Exception):
 class Target:
     """Where and as whom boto3 calls go."""
 
-    access_key_id: str
-    secret_access_key: str
-    region: str
+    access_key_id: str = field(repr=False)
+    secret_access_key: str = field(repr=False)
+    region: str = ""
     endpoint_url: str | None = None  # None: the real AWS endpoints
-    session_token: str | None = None
+    session_token: str | None = field(default=None, repr=False)
+    permissions_boundary: str = ""  # attached to every IAM role created through these clients
 
     @property
     def is_local(self) -> bool:
@@ -61,11 +65,52 @@ def local_target(account_id: str, region: str | None = None, endpoint_url: str |
 
 
 def target_for(sandbox) -> Target:
-    """The boto3 target of a :class:`labs.models.Sandbox`."""
+    """The boto3 target of a :class:`labs.models.Sandbox`: for an AWS account, fresh credentials
+    (a new role session, or the decrypted keys) that live as long as this object."""
     if sandbox.kind == "local":
         return local_target(sandbox.account_id, sandbox.region)
-    raise SandboxUnavailable(
-        "Labs in your own AWS account are not available yet: use the local sandbox, which needs no AWS account."
+    if not sandbox.is_connected:
+        raise SandboxUnavailable("Your AWS account is not connected (any more): connect it again on the labs' "
+                                 "account page.")
+    if sandbox.connection == "keys":
+        from labs import vault
+
+        try:
+            keys = vault.decrypt_keys(sandbox.keys_encrypted)
+        except vault.SecretUnreadable as error:
+            raise SandboxUnavailable(str(error)) from None
+        return Target(keys.access_key_id, keys.secret_access_key, sandbox.region,
+                      permissions_boundary=sandbox.permissions_boundary)
+    try:
+        credentials = assume_role(site_client("sts", sandbox.region), role_arn=sandbox.role_arn,
+                                  external_id=sandbox.external_id, session_name=f"serverless-academy-{sandbox.pk}")
+    except (ClientError, BotoCoreError) as error:
+        raise SandboxUnavailable(f"The site could not assume your role {sandbox.role_arn}: "
+                                 f"{error_message(error, service='sts', operation='AssumeRole')}") from None
+    return role_target(credentials, sandbox.region, permissions_boundary=sandbox.permissions_boundary)
+
+
+def assume_role(sts, *, role_arn: str, external_id: str | None, session_name: str, seconds: int | None = None) -> dict:
+    """STS AssumeRole with ``sts`` (a :func:`site_client`): the session's ``Credentials``.
+    ``external_id=None`` leaves it out, which is how the site checks that a role demands one."""
+    options = {"RoleArn": role_arn, "RoleSessionName": session_name[:64],
+               "DurationSeconds": seconds or settings.LABS_AWS_SESSION_SECONDS}
+    if external_id is not None:
+        options["ExternalId"] = external_id
+    return sts.assume_role(**options)["Credentials"]
+
+
+def role_target(credentials: dict, region: str, *, permissions_boundary: str = "") -> Target:
+    return Target(credentials["AccessKeyId"], credentials["SecretAccessKey"], region,
+                  session_token=credentials["SessionToken"], permissions_boundary=permissions_boundary)
+
+
+def site_client(service: str, region: str | None = None):
+    """A client acting as the site itself: credentials from the standard boto3 chain on the server
+    (environment, shared profile, container or instance role). Used to assume learners' roles."""
+    return _shared_session().client(
+        service, region_name=region or settings.LABS_AWS_REGIONS[0],
+        config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=20),
     )
 
 
@@ -95,7 +140,7 @@ def forget_sessions() -> None:
 
 
 def client(target: Target, service: str):
-    return _shared_session().client(
+    made = _shared_session().client(
         service,
         region_name=target.region,
         endpoint_url=target.endpoint_url,
@@ -104,6 +149,25 @@ def client(target: Target, service: str):
         aws_session_token=target.session_token,
         config=client_config(target),
     )
+    made.meta.events.register("after-call", _remember_failure)
+    if service == "iam" and target.permissions_boundary:
+        boundary = target.permissions_boundary
+
+        def with_boundary(params, **kwargs):
+            params.setdefault("PermissionsBoundary", boundary)
+
+        made.meta.events.register("provide-client-params.iam.CreateRole", with_boundary)
+    return made
+
+
+_last_failure = threading.local()
+
+
+def _remember_failure(http_response, model, **kwargs):
+    # A ClientError does not say which service raised it; the explanation of an access denied
+    # names the IAM action, which needs it.
+    if http_response.status_code >= 300:
+        _last_failure.call = (model.service_model.service_name, model.name)
 
 
 class Clients:
@@ -169,10 +233,13 @@ def is_not_found(error: Exception) -> bool:
     return error_code(error) in NOT_FOUND_CODES
 
 
-def error_message(error: Exception) -> str:
-    """What AWS said, in one line a learner can read."""
-    if isinstance(error, ClientError):
-        details = error.response.get("Error", {})
-        operation = getattr(error, "operation_name", "")
-        return f"{operation}: {details.get('Code', 'Error')}: {details.get('Message', '')}".strip(": ")
-    return f"{type(error).__name__}: {error}"
+def error_message(error: Exception, *, service: str = "", operation: str = "") -> str:
+    """What went wrong, for a learner: AWS's words, and for access denied, throttling, quotas,
+    regions and credentials what to change (:func:`labs.aws_errors.explain`)."""
+    from labs.aws_errors import explain
+
+    if isinstance(error, ClientError) and not service:
+        last = getattr(_last_failure, "call", None)
+        if last and last[1] == getattr(error, "operation_name", None):
+            service = last[0]
+    return explain(error, service=service, operation=operation)

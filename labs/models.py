@@ -1,4 +1,5 @@
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
@@ -11,27 +12,56 @@ class Sandbox(models.Model):
 
     ``local``: the embedded emulator, in an emulated AWS account of the learner's own (MiniStack
     picks the account from the 12-digit access key id). ``aws``: the learner's own AWS account,
-    whose credentials are stored encrypted; connecting one is not available yet.
+    reached through a cross-account role (assumed with the learner's external id, sessions kept
+    in memory only) or an IAM user's access key pair (stored encrypted, :mod:`labs.vault`).
+
+    An ``aws`` sandbox starts *pending* (an external id, nothing connected), is *connected* once
+    the site has checked the role or keys (:mod:`labs.accounts`), and is *confirmed* when the
+    learner has typed its account id, which every deploy requires. Disconnecting wipes the
+    credentials and keeps the row for the runs' history; a learner has one active ``aws`` sandbox.
     """
 
     class Kind(models.TextChoices):
         LOCAL = "local", "Local sandbox"
         AWS = "aws", "Your AWS account"
 
+    class Connection(models.TextChoices):
+        NONE = "", "Not connected"
+        ROLE = "role", "Cross-account IAM role"
+        KEYS = "keys", "Access key of an IAM user"
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lab_sandboxes")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.LOCAL)
-    account_id = models.CharField(max_length=12, help_text="The AWS account (emulated for a local sandbox).")
+    account_id = models.CharField(max_length=12, blank=True, help_text="The AWS account (emulated for a local sandbox).")
     region = models.CharField(max_length=30)
+    connection = models.CharField(max_length=10, choices=Connection.choices, blank=True, default=Connection.NONE)
+    external_id = models.CharField(max_length=64, blank=True,
+                                   help_text="The learner's external id: the role's trust policy must require it.")
+    role_arn = models.CharField(max_length=300, blank=True)
+    keys_encrypted = models.TextField(blank=True, editable=False,
+                                      help_text="The access key pair, Fernet-encrypted (labs.vault); never shown.")
+    key_hint = models.CharField(max_length=8, blank=True, help_text="The access key id's last four characters.")
+    caller_arn = models.CharField(max_length=300, blank=True, help_text="Who the site is in the account.")
+    account_alias = models.CharField(max_length=63, blank=True)
+    permissions_boundary = models.CharField(
+        max_length=300, blank=True, help_text="Set on every IAM role a lab creates in this account, when present.")
+    connected_at = models.DateTimeField(null=True, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True, help_text="When the connection last worked.")
+    confirmed_at = models.DateTimeField(null=True, blank=True,
+                                        help_text="When the learner typed the account id to allow deploys into it.")
+    disconnected_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user"], condition=models.Q(kind="local"), name="one_local_sandbox_per_user"),
             models.UniqueConstraint(fields=["account_id"], condition=models.Q(kind="local"), name="local_accounts_are_unique"),
+            models.UniqueConstraint(fields=["user"], condition=models.Q(kind="aws", disconnected_at__isnull=True),
+                                    name="one_aws_account_per_user"),
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} of {self.user} ({self.account_id})"
+        return f"{self.get_kind_display()} of {self.user} ({self.account_id or 'not connected'})"
 
     @staticmethod
     def new_local_account_id() -> str:
@@ -55,9 +85,66 @@ class Sandbox(models.Model):
                     return existing
         raise RuntimeError("could not allocate a local sandbox account id")
 
+    @classmethod
+    def aws_for(cls, user) -> "Sandbox | None":
+        """The learner's active AWS-account sandbox (pending or connected), or None."""
+        if not user.is_authenticated:
+            return None
+        return cls.objects.filter(user=user, kind=cls.Kind.AWS, disconnected_at__isnull=True).first()
+
+    @classmethod
+    def aws_pending_for(cls, user) -> "Sandbox":
+        """The learner's active AWS-account sandbox, created pending on first use. A learner keeps one
+        external id: a role made for it before a disconnect still works after."""
+        existing = cls.aws_for(user)
+        if existing:
+            return existing
+        earlier = cls.objects.filter(user=user, kind=cls.Kind.AWS).exclude(external_id="").order_by("-id").first()
+        external_id = earlier.external_id if earlier else cls.new_external_id()
+        try:
+            with transaction.atomic():
+                return cls.objects.create(user=user, kind=cls.Kind.AWS, region=settings.LABS_AWS_REGIONS[0],
+                                          external_id=external_id)
+        except IntegrityError:
+            return cls.aws_for(user)
+
+    @staticmethod
+    def new_external_id() -> str:
+        # AWS allows 2-1224 characters of [\w+=,.@:/-]; 128 random bits is plenty.
+        return "sa-" + secrets.token_hex(16)
+
     @property
     def is_local(self) -> bool:
         return self.kind == self.Kind.LOCAL
+
+    @property
+    def is_aws(self) -> bool:
+        return self.kind == self.Kind.AWS
+
+    @property
+    def is_connected(self) -> bool:
+        """An AWS-account sandbox whose role or keys the site has checked (local ones always are)."""
+        if self.is_local:
+            return True
+        return bool(self.connection and self.connected_at and not self.disconnected_at)
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.is_local or (self.is_connected and self.confirmed_at is not None)
+
+    @property
+    def account_display(self) -> str:
+        """The account id as AWS prints it in the console: 1234-5678-9012."""
+        digits = self.account_id
+        return f"{digits[:4]}-{digits[4:8]}-{digits[8:]}" if len(digits) == 12 else digits
+
+    @property
+    def where(self) -> str:
+        """Where a run deploys, in a sentence: "your local sandbox (account …, us-east-1)"."""
+        if self.is_local:
+            return f"your local sandbox (account {self.account_id}, {self.region})"
+        alias = f" “{self.account_alias}”" if self.account_alias else ""
+        return f"your AWS account {self.account_id}{alias} ({self.region})"
 
 
 class LabRunQuerySet(models.QuerySet):
@@ -126,6 +213,8 @@ class LabRun(models.Model):
     explore_seconds = models.PositiveIntegerField(
         default=0, help_text="After a passed verify, how long the app stays up for the learner before teardown.")
     teardown_after = models.DateTimeField(null=True, blank=True, help_text="Torn down by the periodic task after this.")
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="Its time-to-live: torn down when this passes, whatever it is doing.")
     message = models.TextField(blank=True, help_text="The latest explanation: what failed, or what is left.")
     worker = models.CharField(max_length=120, blank=True, help_text="host:pid of the process working on it.")
     heartbeat_at = models.DateTimeField(null=True, blank=True)
@@ -146,6 +235,8 @@ class LabRun(models.Model):
     def save(self, *args, **kwargs):
         if not self.token:
             self.token = secrets.token_hex(4)
+        if self._state.adding and self.expires_at is None:
+            self.expires_at = timezone.now() + timedelta(seconds=settings.LABS_RUN_TTL_SECONDS)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -235,6 +326,8 @@ class LedgerEntry(models.Model):
     region = models.CharField(max_length=30)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CREATING)
     adopted = models.BooleanField(default=False, help_text="Made by the learner by hand and found by a check.")
+    leftover = models.BooleanField(
+        default=False, help_text="Not in the ledger: found after teardown by the run's name prefix or tag.")
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     deleted_at = models.DateTimeField(null=True, blank=True)

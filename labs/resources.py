@@ -101,6 +101,31 @@ def delete_bucket(clients, physical_id, name):
     return _gone_if_missing(s3.delete_bucket, Bucket=physical_id)
 
 
+def delete_layer_version(clients, physical_id, name):
+    # physical_id is the LayerVersionArn (arn:...:layer:NAME:VERSION). Without it (the publish call's
+    # answer never reached the ledger), the versions are found by the digest the name carries.
+    lambda_ = clients.lambda_
+    if physical_id.startswith("arn:"):
+        layer, version = physical_id.rsplit(":", 1)
+        targets = [(layer, int(version))]
+    else:
+        layer, _, digest = name.partition(" ")
+        targets = [(layer, v["Version"]) for page in lambda_.get_paginator("list_layer_versions").paginate(LayerName=layer)
+                   for v in page.get("LayerVersions", []) if digest and digest in (v.get("Description") or "")]
+    outcomes = []
+    for layer, version in targets:
+        try:
+            lambda_.get_layer_version(LayerName=layer, VersionNumber=version)
+        except Exception as error:  # noqa: BLE001
+            if is_not_found(error):
+                outcomes.append(GONE)
+                continue
+            raise
+        lambda_.delete_layer_version(LayerName=layer, VersionNumber=version)  # answers 204 even when gone
+        outcomes.append(DELETED)
+    return DELETED if DELETED in outcomes else GONE
+
+
 KINDS: dict[str, Kind] = {
     "dynamodb:table": Kind("DynamoDB table", delete_table,
                            lambda pid, name: f"aws dynamodb delete-table --table-name {pid}"),
@@ -118,6 +143,10 @@ KINDS: dict[str, Kind] = {
                                 lambda pid, name: f"aws apigateway delete-rest-api --rest-api-id {pid or '<id of ' + name + '>'}"),
     "s3:bucket": Kind("S3 bucket", delete_bucket,
                       lambda pid, name: f"aws s3 rb s3://{pid} --force"),
+    "lambda:layer-version": Kind("Lambda layer version", delete_layer_version,
+                                 lambda pid, name: "aws lambda delete-layer-version --layer-name {} --version-number {}".format(
+                                     *pid.rsplit(":", 1)) if pid.startswith("arn:") else
+                                 f"aws lambda delete-layer-version --layer-name {name.split()[0]} --version-number <N>"),
 }
 
 

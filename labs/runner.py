@@ -112,6 +112,11 @@ def public_api_base(run: LabRun, target: aws.Target):
 
 
 def context_for(run: LabRun, recorder) -> Context:
+    from labs.guardrails import deploy_refusal
+
+    refusal = deploy_refusal(run.sandbox)  # an unconfirmed or blocklisted account, a region not allowed
+    if refusal:
+        raise aws.SandboxUnavailable(refusal)
     target = aws.target_for(run.sandbox)
     clients = aws.Clients(target, on_call=recorder.aws_call)
     outputs = dict(run.outputs)
@@ -263,7 +268,7 @@ def verify(run: LabRun, ctx: Context) -> bool:
         run.touch(verify_state="failed", message=message)
         return False
     run.touch(verify_state="running")
-    recorder.event(RunEvent.Kind.VERIFY, "Verifying the deployed system end to end, over HTTP",
+    recorder.event(RunEvent.Kind.VERIFY, getattr(run.lab, "verify_intro", "Verifying the deployed system end to end, over HTTP"),
                    status=RunEvent.Status.START)
     passed = True
     for check in run.lab.verify:
@@ -284,7 +289,8 @@ def finish_verify(run: LabRun, recorder: DbRecorder, passed: bool) -> None:
         after_failure(run, recorder)
         return
     run.touch(outcome=Outcome.PASSED)
-    recorder.event(RunEvent.Kind.RUN, "Verified: the web app works end to end.", status=RunEvent.Status.OK)
+    recorder.event(RunEvent.Kind.RUN, getattr(run.lab, "verified_message", "Verified: the web app works end to end."),
+                   status=RunEvent.Status.OK)
     if run.keep_after_verify:
         keep(run, recorder)
     elif run.explore_seconds:
@@ -353,10 +359,17 @@ def teardown(run: LabRun, recorder: DbRecorder) -> bool:
         # Some deletions depend on others settling first (a role after its policies): one more pass.
         time.sleep(0 if entries_error else 1)
         failed = _delete_all(failed, clients, recorder, entries_error) if not entries_error else failed
+    unlisted = []
+    if target is not None and not target.is_local and not entries_error:
+        # In a real account, look again: anything still named or tagged like the run is reported.
+        from labs.guardrails import leftovers_after_teardown
+
+        found, unlisted = leftovers_after_teardown(run, clients, recorder)
+        failed = list(failed) + found
     now = timezone.now()
-    if failed:
+    if failed or unlisted:
         endpoint = target.endpoint_url if target is not None and target.is_local else None
-        lines = [f"- {entry.kind_label} {entry.name}: {entry.manual_command(endpoint)}" for entry in failed]
+        lines = [f"- {entry.kind_label} {entry.name}: {entry.manual_command(endpoint)}" for entry in failed] + unlisted
         message = "Teardown could not delete everything. Left behind, and how to delete each by hand:\n" + "\n".join(lines)
         run.touch(status=Status.TEARDOWN_FAILED, message=message, finished_at=now, teardown_after=None,
                   pending_action="", pending_step="")
@@ -364,7 +377,7 @@ def teardown(run: LabRun, recorder: DbRecorder) -> bool:
                        status=RunEvent.Status.FAIL, detail={"left": [entry.pk for entry in failed]})
         return False
     run.touch(status=Status.CLEANED, finished_at=now, teardown_after=None, pending_action="", pending_step="",
-              message="" if run.outcome in (Outcome.PASSED, Outcome.ABANDONED, Outcome.EXPIRED) else run.message)
+              message="" if run.outcome in (Outcome.PASSED, Outcome.ABANDONED) else run.message)
     recorder.event(RunEvent.Kind.TEARDOWN, "Cleaned: everything this run created is deleted.", status=RunEvent.Status.OK)
     return True
 
@@ -465,7 +478,9 @@ def reap(now=None) -> list[int]:
         with transaction.atomic():
             taken = LabRun.objects.filter(pk=run.pk, status=run.status).update(
                 status=Status.QUEUED, pending_action=Action.TEARDOWN, pending_step="", updated_at=now,
-                outcome=run.outcome or Outcome.EXPIRED)
+                outcome=run.outcome or Outcome.EXPIRED, message=(
+                    "" if run.outcome == Outcome.PASSED else "This run was left idle past its time, so it was torn "
+                    "down to leave nothing running. Start a new run to carry on."))
             if taken:
                 RunEvent.objects.create(run=run, kind=RunEvent.Kind.RUN, message=(
                     "Time is up for this run: tearing it down so nothing is left running."))

@@ -152,3 +152,24 @@ def lab_summary(user) -> dict:
         lab = get_lab(run.lab_slug)
         run.lab_title = lab.title if lab else run.lab_slug
     return {"runs": runs, "holding": holding, "labs_passed": passed, "labs_total": len(all_labs())}
+
+
+def runs_holding_resources(user) -> list[LabRun]:
+    """The learner's runs that are going on or still hold resources in a sandbox, newest first, each
+    with ``resources_left`` (how many ledger entries are not deleted)."""
+    if not user.is_authenticated:
+        return []
+    from django.db.models import Q
+
+    runs = list(
+        LabRun.objects.of(user).filter(Q(ledger__status__in=LedgerEntry.PRESENT) | ~Q(status__in=LabRun.FINISHED))
+        .distinct().select_related("sandbox").order_by("-created_at", "-id")
+    )
+    left = {
+        row["run_id"]: row["count"]
+        for row in LedgerEntry.objects.filter(run__in=runs, status__in=LedgerEntry.PRESENT)
+        .values("run_id").annotate(count=Count("id"))
+    }
+    for run in runs:
+        run.resources_left = left.get(run.pk, 0)
+    return runs

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from labs import aws, guardrails
 from labs.models import LabRun, RunEvent, Sandbox
 
 Status, Action, Outcome = LabRun.Status, LabRun.Action, LabRun.Outcome
@@ -34,6 +35,9 @@ def lab_run_start(*, user, lab, mode: str, website_origin: str, sandbox: Sandbox
     for the learner. ``enqueue=False`` leaves an automatic run queued for the caller to execute
     (the `lab run` command runs it in its own process)."""
     sandbox = sandbox or Sandbox.local_for(user)
+    refusal = guardrails.deploy_refusal(sandbox)
+    if refusal:
+        raise aws.SandboxUnavailable(refusal)
     now = timezone.now()
     automatic = mode == LabRun.Mode.AUTO
     with transaction.atomic():
@@ -46,9 +50,12 @@ def lab_run_start(*, user, lab, mode: str, website_origin: str, sandbox: Sandbox
             keep_after_verify=keep,
             teardown_after=None if automatic else now + timedelta(seconds=settings.LABS_IDLE_SECONDS),
         )
-        where = f"{sandbox.get_kind_display().lower()} (account {sandbox.account_id}, {sandbox.region})"
+        if sandbox.is_aws:
+            # The app is served from its S3 website in AWS: that is the origin its API must allow.
+            run.website_origin = guardrails.aws_website_origin(run) or run.website_origin
+            run.save(update_fields=["website_origin"])
         RunEvent.objects.create(run=run, kind=RunEvent.Kind.RUN, message=(
-            f"Started {lab.title} in {run.get_mode_display().lower()} mode in your {where}. "
+            f"Started {lab.title} in {run.get_mode_display().lower()} mode in {sandbox.where}. "
             f"Every resource is named {run.prefix}-… and tagged with the run."))
         if automatic and enqueue:
             enqueue_run(run.pk)
@@ -106,3 +113,13 @@ def lab_run_teardown(*, run: LabRun) -> None:
             RunEvent.objects.create(run=run, kind=RunEvent.Kind.RUN,
                                     message="You asked to stop: tearing down after the current step.")
     run.refresh_from_db()
+
+
+def lab_runs_teardown_all(*, user) -> int:
+    """Tear down every run of ``user`` that still holds resources (one click on the labs page)."""
+    from labs.selectors import runs_holding_resources
+
+    runs = runs_holding_resources(user)
+    for run in runs:
+        lab_run_teardown(run=run)
+    return len(runs)

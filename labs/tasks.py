@@ -16,3 +16,11 @@ def execute_run(run_id: int) -> str:
 def reap_runs() -> list[int]:
     """Periodic (and at start-up): tear down runs whose worker died and runs left idle too long."""
     return runner.reap()
+
+
+@task()
+def expire_runs() -> list[int]:
+    """Periodic: tear down runs past their time-to-live (LABS_RUN_TTL_SECONDS), telling the learner why."""
+    from labs import guardrails
+
+    return guardrails.expire_runs()

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from labs import views
+from labs import account_views, video_views, views
 
 app_name = "labs"
 urlpatterns = [
@@ -15,6 +15,21 @@ urlpatterns = [
     re_path(r"^runs/(?P<pk>\d+)/site/(?P<path>.+)$", views.run_site, name="run_site_path"),
     path("runs/<int:pk>/api/", views.run_api, {"path": ""}, name="run_api_root"),
     re_path(r"^runs/(?P<pk>\d+)/api/(?P<path>.*)$", views.run_api, name="run_api"),
+    # The video lab's renditions: listed, served (local sandbox) or presigned (AWS), and your own uploads.
+    path("runs/<int:pk>/videos/", video_views.run_videos, name="video_list"),
+    path("runs/<int:pk>/videos/upload/", video_views.run_video_upload, name="video_upload"),
+    path("runs/<int:pk>/videos/keep-layer/", video_views.run_keep_layer, name="video_keep_layer"),
+    re_path(r"^runs/(?P<pk>\d+)/media/(?P<key>.+)$", video_views.run_media, name="video_media"),
+    # Your own AWS account: connect (role or keys), confirm, and the runs still holding resources.
+    path("account/", account_views.account, name="account"),
+    path("account/template.yaml", account_views.account_template, name="account_template"),
+    path("account/role/", account_views.account_role, name="account_role"),
+    path("account/keys/", account_views.account_keys, name="account_keys"),
+    path("account/check/", account_views.account_check, name="account_check"),
+    path("account/confirm/", account_views.account_confirm, name="account_confirm"),
+    path("account/disconnect/", account_views.account_disconnect, name="account_disconnect"),
+    path("runs/holding/", account_views.holding, name="holding"),
+    path("runs/holding/teardown/", account_views.holding_teardown, name="holding_teardown"),
     path("<slug:slug>/", views.detail, name="detail"),
     path("<slug:slug>/start/", views.start, name="start"),
 ]

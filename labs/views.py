@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from labs import aws, sandbox, selectors, services
+from labs import account_views, aws, pricing, sandbox, selectors, services
 from labs.catalog import fullstack, get_lab
 from labs.endpoints import api_call, website_get
 from labs.lab import function_zip
@@ -33,6 +33,7 @@ def index(request):
         "cards": selectors.lab_cards(request.user),
         "runs": selectors.recent_runs(request.user),
         "sandbox": sandbox.status(),
+        "holding": selectors.runs_holding_resources(request.user), "aws_sandbox": Sandbox.aws_for(request.user),
     })
 
 
@@ -44,6 +45,7 @@ def detail(request, slug):
     return render(request, "labs/detail.html", {
         "lab": lab, "sandbox": sandbox.status(), "active": active,
         "neutral_parts": {part: "plan" for part in lab.parts},
+        "aws_sandbox": Sandbox.aws_for(request.user), "estimate": pricing.estimate(lab.slug),
     })
 
 
@@ -59,18 +61,23 @@ def start(request, slug):
     if mode not in LabRun.Mode.values:
         messages.error(request, "Choose guided or automatic mode.")
         return redirect("labs:detail", slug=slug)
-    if request.POST.get("sandbox", Sandbox.Kind.LOCAL) != Sandbox.Kind.LOCAL:
-        messages.error(request, "Labs in your own AWS account are not available yet: use the local sandbox.")
-        return redirect("labs:detail", slug=slug)
     active = LabRun.objects.of(request.user).active().filter(lab_slug=slug).first()
     if active:
         messages.error(request, "You already have a run of this lab going: continue it, or tear it down first.")
         return redirect(active)
-    if not sandbox.status(max_age=0).up:
+    chosen, elsewhere = account_views.chosen_sandbox(request, lab, mode)  # the learner's AWS account, if chosen
+    if elsewhere:
+        return elsewhere
+    if chosen is None and not sandbox.status(max_age=0).up:
         messages.error(request, "The local sandbox is not running, so nothing can be deployed. Start it with "
                                 "`make run` or `python manage.py sandbox`.")
         return redirect("labs:detail", slug=slug)
-    run = services.lab_run_start(user=request.user, lab=lab, mode=mode, website_origin=site_origin(request))
+    try:
+        run = services.lab_run_start(user=request.user, lab=lab, mode=mode, website_origin=site_origin(request),
+                                     sandbox=chosen)
+    except aws.SandboxUnavailable as error:
+        messages.error(request, str(error))
+        return redirect("labs:detail", slug=slug)
     return redirect(run)
 
 
@@ -145,7 +152,7 @@ def run_teardown(request, pk):
 def run_files(request, pk, name):
     """The lab's files for a learner doing a step by hand: the function's code, the website."""
     run = selectors.run_for(request.user, pk)
-    if name == fullstack.FUNCTION_SOURCE:
+    if run.lab is not None and name in run.lab.functions:
         package = function_zip(name)
     elif name == "website" and run.lab_slug == "fullstack":
         api_url = run.outputs.get("api_url") or reverse("labs:run_api_root", kwargs={"pk": run.pk}).rstrip("/")

@@ -7,7 +7,7 @@ order the labs index shows them).
 from functools import cache
 from importlib import import_module
 
-MODULES = ("fullstack",)
+MODULES = ("fullstack", "video")
 
 
 @cache

@@ -42,9 +42,9 @@ def test_a_local_target_signs_as_the_learners_account(settings):
 
 
 @pytest.mark.django_db
-def test_an_aws_account_sandbox_is_refused_until_it_is_supported():
+def test_an_aws_account_sandbox_is_refused_until_it_is_connected():
     sandbox = SandboxFactory(kind=Sandbox.Kind.AWS)
-    with pytest.raises(aws.SandboxUnavailable, match="not available yet"):
+    with pytest.raises(aws.SandboxUnavailable, match="not connected"):
         aws.target_for(sandbox)
 
 

@@ -75,9 +75,10 @@ def test_starting_an_automatic_run_queues_it(learner_client, learner, sandbox_ur
     assert task.task_path == "labs.tasks.execute_run" and task.args_kwargs["args"] == [run.pk]
 
 
-def test_an_aws_account_sandbox_cannot_be_chosen_yet(learner_client, sandbox_url):
+def test_choosing_an_aws_account_without_one_connected_leads_to_connecting_it(learner_client, sandbox_url):
     response = learner_client.post(reverse("labs:start", args=["fullstack"]), {"mode": "guided", "sandbox": "aws"}, follow=True)
-    assert "not available yet" in response.content.decode() and not LabRun.objects.exists()
+    assert response.redirect_chain[-1][0] == reverse("labs:account")
+    assert "Connect your AWS account first" in response.content.decode() and not LabRun.objects.exists()
 
 
 def test_learner_b_gets_404_for_everything_of_learner_as_run(client, sandbox_url):
@@ -177,7 +178,7 @@ def test_dashboard_card_shows_runs_and_what_still_holds_resources(client):
     client.force_login(run.user)
     html = client.get(reverse("dashboard")).content.decode()
     assert "Still deployed:" in html and "2 resources" in html and run.prefix in html
-    assert "<strong>1</strong> <span class=\"muted\">of 1 lab passed</span>" in html
+    assert "<strong>1</strong> <span class=\"muted\">of 2 labs passed</span>" in html  # full-stack and video
     assert html.count("run-chip status-") == 2
 
 

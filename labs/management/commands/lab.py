@@ -5,6 +5,7 @@
     manage.py lab teardown RUN_ID                             tear down a kept (or failed) run
     manage.py lab reap                                        what the periodic task does, once
     manage.py lab bench [--rounds 5]                          bare boto3 against the engine, alternating
+    manage.py lab bench --lab video [--rounds 5]              ffmpeg run directly against the video lab's engine run
 """
 
 import time
@@ -37,6 +38,8 @@ class Command(BaseCommand):
         commands.add_parser("reap", help="Tear down runs whose worker died or that sat idle too long.")
         bench = commands.add_parser("bench", help="Time a bare boto3 script against the engine's automatic run.")
         bench.add_argument("--rounds", type=int, default=5)
+        bench.add_argument("--lab", choices=["fullstack", "video"], default="fullstack",
+                           help="video: the ffmpeg work run directly against the video lab's automatic run.")
 
     def handle(self, *args, command, **options):
         return getattr(self, f"do_{command}")(**options)
@@ -92,11 +95,16 @@ class Command(BaseCommand):
         queued = runner.reap()
         self.stdout.write(f"Queued a teardown for {len(queued)} run(s): {', '.join(map(str, queued)) or 'none'}.")
 
-    def do_bench(self, *, rounds: int, **options):
+    def do_bench(self, *, rounds: int, lab: str = "fullstack", **options):
         from labs.bench import run_bench
 
         if rounds < 1:
             raise CommandError("--rounds must be at least 1.")
+        if lab == "video":
+            from labs.bench_video import run_video_bench
+
+            run_video_bench(rounds=rounds, out=self.stdout)
+            return
         run_bench(rounds=rounds, out=self.stdout)
 
     def _sandbox_up(self):

@@ -1,0 +1,206 @@
+"""The CloudFormation template a learner deploys in their AWS account so the site can run labs there.
+
+It makes three things (pure data here; no AWS calls, no ORM):
+
+- ``ServerlessAcademyLabs``: the role the site assumes. Its trust policy allows only the site's
+  account, and only with the learner's external id (``sts:ExternalId``), so another learner who
+  learns the role's ARN cannot make the site use it.
+- ``ServerlessAcademyLabsAccess``: what that role may do, which is what the labs do and no more.
+  Wherever a service's ARNs carry the resource's name, it is limited to the labs' name prefix
+  (``sa-``: every run names its resources ``sa-<token>-…``); regional services are limited to
+  the allowed regions (``aws:RequestedRegion``). API Gateway's ARNs carry ids, not names, so it
+  is limited to REST APIs in the allowed regions. Listing calls that cannot be scoped (to find
+  what a run left behind) are read-only.
+- ``ServerlessAcademyLabsBoundary``: a permissions boundary. The role may create IAM roles (a lab's
+  Lambda function needs one) only named ``sa-*`` and only with this boundary attached, and may pass
+  them only to Lambda: whatever policy a lab puts on such a role, the function can do at most
+  what the boundary allows (the labs' tables, buckets and log groups). That closes the usual way
+  out of a "may create roles" policy: making a role with more rights than your own.
+
+The same managed policy serves a learner who connects with an IAM user's access key instead:
+attach ``ServerlessAcademyLabsAccess`` to the user.
+"""
+
+from urllib.parse import urlencode
+
+import yaml
+
+PREFIX = "sa-"
+ROLE_NAME = "ServerlessAcademyLabs"
+ACCESS_POLICY_NAME = "ServerlessAcademyLabsAccess"
+BOUNDARY_POLICY_NAME = "ServerlessAcademyLabsBoundary"
+STACK_NAME = "serverless-academy-labs"
+SESSION_SECONDS = 3600
+TAGS = [{"Key": "serverless-academy:purpose", "Value": "labs-access"}]
+
+
+def boundary_arn(account_id: str) -> str:
+    return f"arn:aws:iam::{account_id}:policy/{BOUNDARY_POLICY_NAME}"
+
+
+def _sub(text: str) -> dict:
+    return {"Fn::Sub": text}
+
+
+def _in_regions() -> dict:
+    return {"StringEquals": {"aws:RequestedRegion": {"Ref": "AllowedRegions"}}}
+
+
+def access_policy() -> dict:
+    """What the site may do in the learner's account (CloudFormation intrinsics inside)."""
+    account = "${AWS::AccountId}"
+    role = _sub(f"arn:${{AWS::Partition}}:iam::{account}:role/{PREFIX}*")
+    boundary = _sub(f"arn:${{AWS::Partition}}:iam::{account}:policy/{BOUNDARY_POLICY_NAME}")
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "FindWhatRunsLeft", "Effect": "Allow", "Resource": "*", "Action": [
+                "iam:ListAccountAliases", "iam:ListRoles", "dynamodb:ListTables", "lambda:ListFunctions",
+                "lambda:ListLayers", "lambda:ListLayerVersions", "s3:ListAllMyBuckets", "logs:DescribeLogGroups",
+                "tag:GetResources"]},
+            {"Sid": "LabTables", "Effect": "Allow", "Condition": _in_regions(),
+             "Resource": _sub(f"arn:${{AWS::Partition}}:dynamodb:*:{account}:table/{PREFIX}*"), "Action": [
+                "dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:UpdateTable", "dynamodb:DeleteTable",
+                "dynamodb:TagResource", "dynamodb:UntagResource", "dynamodb:ListTagsOfResource",
+                "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                "dynamodb:Query", "dynamodb:Scan"]},
+            {"Sid": "LabFunctions", "Effect": "Allow", "Condition": _in_regions(),
+             "Resource": [_sub(f"arn:${{AWS::Partition}}:lambda:*:{account}:function:{PREFIX}*"),
+                          _sub(f"arn:${{AWS::Partition}}:lambda:*:{account}:layer:{PREFIX}*")], "Action": [
+                "lambda:CreateFunction", "lambda:GetFunction", "lambda:GetFunctionConfiguration",
+                "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:DeleteFunction",
+                "lambda:AddPermission", "lambda:RemovePermission", "lambda:GetPolicy", "lambda:InvokeFunction",
+                "lambda:TagResource", "lambda:UntagResource", "lambda:ListTags",
+                "lambda:PutFunctionEventInvokeConfig", "lambda:GetFunctionEventInvokeConfig",
+                "lambda:DeleteFunctionEventInvokeConfig", "lambda:PublishLayerVersion"]},
+            {"Sid": "LabLayerVersions", "Effect": "Allow", "Condition": _in_regions(),
+             "Resource": _sub(f"arn:${{AWS::Partition}}:lambda:*:{account}:layer:{PREFIX}*:*"), "Action": [
+                "lambda:GetLayerVersion", "lambda:DeleteLayerVersion"]},
+            {"Sid": "LabRolesOnlyWithTheBoundary", "Effect": "Allow", "Resource": role,
+             "Action": ["iam:CreateRole", "iam:PutRolePolicy"],
+             "Condition": {"StringEquals": {"iam:PermissionsBoundary": boundary}}},
+            {"Sid": "LabRoles", "Effect": "Allow", "Resource": role, "Action": [
+                "iam:GetRole", "iam:DeleteRole", "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:ListRolePolicies",
+                "iam:ListAttachedRolePolicies", "iam:DetachRolePolicy", "iam:TagRole", "iam:UntagRole"]},
+            {"Sid": "PassLabRolesToLambdaOnly", "Effect": "Allow", "Resource": role, "Action": "iam:PassRole",
+             "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}},
+            {"Sid": "ReadPolicies", "Effect": "Allow", "Resource": "*",
+             "Action": ["iam:GetPolicy", "iam:GetPolicyVersion"]},
+            {"Sid": "LabRestApis", "Effect": "Allow", "Condition": _in_regions(),
+             "Resource": [_sub("arn:${AWS::Partition}:apigateway:*::/restapis"),
+                          _sub("arn:${AWS::Partition}:apigateway:*::/restapis/*"),
+                          _sub("arn:${AWS::Partition}:apigateway:*::/tags/*")],
+             "Action": ["apigateway:GET", "apigateway:POST", "apigateway:PUT", "apigateway:PATCH",
+                        "apigateway:DELETE"]},
+            {"Sid": "LabBuckets", "Effect": "Allow", "Condition": _in_regions(),
+             "Resource": _sub(f"arn:${{AWS::Partition}}:s3:::{PREFIX}*"), "Action": [
+                "s3:CreateBucket", "s3:DeleteBucket", "s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation",
+                "s3:GetBucketWebsite", "s3:PutBucketWebsite", "s3:DeleteBucketWebsite",
+                "s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy",
+                "s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock",
+                "s3:GetBucketTagging", "s3:PutBucketTagging", "s3:GetBucketNotification", "s3:PutBucketNotification",
+                "s3:GetBucketCORS", "s3:PutBucketCORS", "s3:GetBucketOwnershipControls", "s3:PutBucketOwnershipControls"]},
+            {"Sid": "LabObjects", "Effect": "Allow", "Condition": _in_regions(),
+             "Resource": _sub(f"arn:${{AWS::Partition}}:s3:::{PREFIX}*/*"), "Action": [
+                "s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:GetObjectVersion", "s3:DeleteObjectVersion",
+                "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]},
+            {"Sid": "LabLogGroups", "Effect": "Allow", "Condition": _in_regions(),
+             "Resource": [_sub(f"arn:${{AWS::Partition}}:logs:*:{account}:log-group:/aws/lambda/{PREFIX}*"),
+                          _sub(f"arn:${{AWS::Partition}}:logs:*:{account}:log-group:/aws/lambda/{PREFIX}*:*")],
+             "Action": ["logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:TagResource",
+                        "logs:DescribeLogStreams", "logs:GetLogEvents", "logs:FilterLogEvents"]},
+            {"Sid": "TheBoundaryStays", "Effect": "Deny",
+             "Action": ["iam:DeleteRolePermissionsBoundary", "iam:PutRolePermissionsBoundary"], "Resource": role},
+            {"Sid": "TheBoundaryIsNotEdited", "Effect": "Deny", "Resource": boundary, "Action": [
+                "iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion"]},
+        ],
+    }
+
+
+def boundary_policy() -> dict:
+    """The most any role a lab creates may do: the labs' own tables, buckets and log groups."""
+    account = "${AWS::AccountId}"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "LabTablesItems", "Effect": "Allow",
+             "Resource": [_sub(f"arn:${{AWS::Partition}}:dynamodb:*:{account}:table/{PREFIX}*"),
+                          _sub(f"arn:${{AWS::Partition}}:dynamodb:*:{account}:table/{PREFIX}*/index/*")],
+             "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                        "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"]},
+            {"Sid": "LabBucketObjects", "Effect": "Allow",
+             "Resource": [_sub(f"arn:${{AWS::Partition}}:s3:::{PREFIX}*"), _sub(f"arn:${{AWS::Partition}}:s3:::{PREFIX}*/*")],
+             "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"]},
+            {"Sid": "OwnLogs", "Effect": "Allow",
+             "Resource": [_sub(f"arn:${{AWS::Partition}}:logs:*:{account}:log-group:/aws/lambda/{PREFIX}*"),
+                          _sub(f"arn:${{AWS::Partition}}:logs:*:{account}:log-group:/aws/lambda/{PREFIX}*:*")],
+             "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]},
+        ],
+    }
+
+
+def template(*, regions: list[str], external_id: str = "", site_account_id: str = "") -> dict:
+    """The template. Given an external id and the site's account, they are the parameters' defaults
+    (what a learner downloads); without them (the copy published for quick-create links) the
+    console fills them from the link."""
+    external = {"Type": "String", "MinLength": 2, "MaxLength": 1224, "AllowedPattern": r"[\w+=,.@:/-]+",
+                "Description": "Your external id, from the labs' account page. The role can only be assumed with it."}
+    site = {"Type": "String", "AllowedPattern": r"\d{12}",
+            "Description": "The Serverless Academy site's AWS account (the one that assumes this role)."}
+    if external_id:
+        external["Default"] = external_id
+    if site_account_id:
+        site["Default"] = site_account_id
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "Serverless Academy labs: a role the site assumes (with your external id) to deploy, check and "
+                       "tear down labs, limited to resources named sa-* in the allowed regions.",
+        "Parameters": {
+            "ExternalId": external,
+            "SiteAccountId": site,
+            "AllowedRegions": {"Type": "CommaDelimitedList", "Default": ",".join(regions),
+                               "Description": "The regions the labs may deploy to."},
+        },
+        "Resources": {
+            "LabsBoundary": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {
+                "ManagedPolicyName": BOUNDARY_POLICY_NAME,
+                "Description": "Permissions boundary of every role a Serverless Academy lab creates",
+                "PolicyDocument": boundary_policy()}},
+            "LabsAccess": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {
+                "ManagedPolicyName": ACCESS_POLICY_NAME,
+                "Description": "What Serverless Academy labs may do: resources named sa-*, in the allowed regions",
+                "PolicyDocument": access_policy()}},
+            "LabsRole": {"Type": "AWS::IAM::Role", "Properties": {
+                "RoleName": ROLE_NAME,
+                "Description": "Assumed by the Serverless Academy site, with your external id, to run labs",
+                "MaxSessionDuration": SESSION_SECONDS,
+                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                    "Sid": "TheSiteWithYourExternalIdOnly", "Effect": "Allow",
+                    "Principal": {"AWS": _sub("arn:${AWS::Partition}:iam::${SiteAccountId}:root")},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"sts:ExternalId": {"Ref": "ExternalId"}}}}]},
+                "ManagedPolicyArns": [{"Ref": "LabsAccess"}],
+                "Tags": TAGS}},
+        },
+        "Outputs": {
+            "RoleArn": {"Description": "Paste this into the labs' account page", "Value": {"Fn::GetAtt": ["LabsRole", "Arn"]}},
+        },
+    }
+
+
+def template_yaml(**kwargs) -> str:
+    header = ("# Serverless Academy labs: the role the site assumes in your AWS account.\n"
+              "# Deploy it with CloudFormation (it needs CAPABILITY_NAMED_IAM), then paste the RoleArn output\n"
+              "# into the labs' account page. Delete the stack to take the access away.\n")
+    return header + yaml.safe_dump(template(**kwargs), sort_keys=False, width=110)
+
+
+def quick_create_url(*, template_url: str, region: str, external_id: str, site_account_id: str) -> str:
+    """The CloudFormation console's quick-create link for the published template, parameters filled in."""
+    query = urlencode({"templateURL": template_url, "stackName": STACK_NAME, "param_ExternalId": external_id,
+                       "param_SiteAccountId": site_account_id})
+    return f"https://{region}.console.aws.amazon.com/cloudformation/home?region={region}#/stacks/quickcreate?{query}"
+
+
+def console_upload_url(region: str) -> str:
+    return f"https://{region}.console.aws.amazon.com/cloudformation/home?region={region}#/stacks/create"

@@ -1,0 +1,243 @@
+"""The video lab's Lambda function, called directly with S3 event records in the shape S3 sends
+(key URL-encoded, size, eTag, ObjectCreated:Put) against moto's S3, running the real ffmpeg
+(imageio-ffmpeg's binary) on clips generated for the test. What comes out is read back with
+the verify's own MP4 and JPEG readers, not with the function's code."""
+
+import json
+import tempfile
+from pathlib import Path
+from urllib.parse import quote_plus
+
+import boto3
+import pytest
+
+from labs.catalog import video_ffmpeg
+from labs.catalog.video_verify import decode, jpeg_size, mp4_info
+from labs.functions.video_transcoder import app
+
+UPLOADS, OUTPUTS = "sa-test-uploads", "sa-test-renditions"
+
+
+# Clips made by ffmpeg are deterministic: made once on this machine, shared by the video tests.
+CLIPS = Path(tempfile.gettempdir()) / "serverless-academy-test-clips"
+
+
+@pytest.fixture(scope="module")
+def clips():
+    """Short clips made with ffmpeg: (spec, path) by name."""
+    specs = {
+        "hd": video_ffmpeg.ClipSpec(1920, 1080, 2.0),
+        "small": video_ffmpeg.ClipSpec(480, 270, 1.0, bitrate_kbps=2000),
+        "portrait": video_ffmpeg.ClipSpec(360, 640, 1.0, audio=False, bitrate_kbps=2000),
+    }
+    return {name: (spec, video_ffmpeg.sample_clip(spec, CLIPS)) for name, spec in specs.items()}
+
+
+@pytest.fixture
+def buckets(moto_aws, monkeypatch):
+    monkeypatch.setenv("OUTPUT_BUCKET", OUTPUTS)
+    monkeypatch.setenv("FFMPEG_PATH", str(video_ffmpeg.ffmpeg_binary()))
+    monkeypatch.setattr(app, "_s3", None)
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=UPLOADS)
+    s3.create_bucket(Bucket=OUTPUTS)
+    return s3
+
+
+def s3_event(key: str, size: int, etag: str = "d41d8cd98f00b204e9800998ecf8427e", name: str = "ObjectCreated:Put") -> dict:
+    """One record as S3 sends it to Lambda (event version 2.1): the key URL-encoded, + for spaces."""
+    return {"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventTime": "2026-11-26T18:00:00.000Z", "eventName": name,
+        "userIdentity": {"principalId": "AWS:AIDAEXAMPLE"},
+        "requestParameters": {"sourceIPAddress": "203.0.113.7"},
+        "responseElements": {"x-amz-request-id": "C3D13FE58DE4C810", "x-amz-id-2": "FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD"},
+        "s3": {
+            "s3SchemaVersion": "1.0", "configurationId": "transcode-mp4",
+            "bucket": {"name": UPLOADS, "ownerIdentity": {"principalId": "A3NL1KOZZKExample"}, "arn": f"arn:aws:s3:::{UPLOADS}"},
+            "object": {"key": quote_plus(key, safe="/"), "size": size, "eTag": etag, "sequencer": "0A1B2C3D4E5F678901"},
+        },
+    }]}
+
+
+class Context:
+    """What Lambda passes as the handler's second argument (what the function uses of it)."""
+
+    function_name = "sa-test-transcoder"
+    aws_request_id = "8f5e3b1c-1111-2222-3333-444455556666"
+
+    def get_remaining_time_in_millis(self):
+        return 900_000
+
+
+def upload(s3, key: str, body: bytes) -> dict:
+    s3.put_object(Bucket=UPLOADS, Key=key, Body=body)
+    return app.handler(s3_event(key, len(body)), Context())
+
+
+def manifest(s3, name: str) -> dict:
+    return json.loads(s3.get_object(Bucket=OUTPUTS, Key=f"{name}/manifest.json")["Body"].read())
+
+
+def listed(s3, prefix: str) -> dict:
+    return {item["Key"]: item["Size"] for item in s3.list_objects_v2(Bucket=OUTPUTS, Prefix=prefix).get("Contents", [])}
+
+
+def test_a_1080p_upload_gets_three_renditions_a_poster_and_a_manifest(buckets, clips, tmp_path):
+    spec, path = clips["hd"]
+    body = path.read_bytes()
+    result = upload(buckets, "uploads/holiday.mp4", body)
+    assert result == {"processed": [{"key": "uploads/holiday.mp4", "status": "ok", "manifest": "holiday/manifest.json"}]}
+
+    made = manifest(buckets, "holiday")
+    assert made["status"] == "ok" and made["source"]["key"] == "uploads/holiday.mp4"
+    assert (made["source"]["width"], made["source"]["height"], made["source"]["audio"]) == (1920, 1080, True)
+    sizes = {r["name"]: (r["width"], r["height"]) for r in made["renditions"]}
+    assert sizes == {"phone": (640, 360), "tablet": (1280, 720), "tv": (1920, 1080)}
+    files = listed(buckets, "holiday/")
+    assert set(files) == {"holiday/phone-360p.mp4", "holiday/tablet-720p.mp4", "holiday/tv-1080p.mp4",
+                          "holiday/poster.jpg", "holiday/manifest.json"}
+
+    source_bitrate = len(body) * 8 / spec.seconds
+    for rendition in made["renditions"]:
+        data = buckets.get_object(Bucket=OUTPUTS, Key=rendition["key"])
+        assert data["ContentType"] == "video/mp4"
+        data = data["Body"].read()
+        info = mp4_info(data)
+        assert info.fast_start and info.audio and info.video == (rendition["width"], rendition["height"])
+        assert rendition["size"] == len(data) == files[rendition["key"]]
+        assert abs(rendition["duration"] - spec.seconds) < 0.1 and abs(info.duration - spec.seconds) < 0.1
+        assert rendition["bitrate"] == round(len(data) * 8 / rendition["duration"]) < source_bitrate
+        assert rendition["max_video_bitrate"] in (800_000, 2_800_000, 5_000_000)
+        (tmp_path / rendition["name"]).write_bytes(data)
+        decoded = decode(tmp_path / rendition["name"])
+        assert decoded.ok and decoded.frames == 60 and abs(decoded.seconds - spec.seconds) < 0.1, decoded
+
+    poster = buckets.get_object(Bucket=OUTPUTS, Key="holiday/poster.jpg")
+    assert poster["ContentType"] == "image/jpeg"
+    assert jpeg_size(poster["Body"].read()) == (1920, 1080) == (made["poster"]["width"], made["poster"]["height"])
+    assert set(made["seconds"]) == {"download", "transcode", "upload"}
+
+
+def test_a_key_with_spaces_accents_and_a_plus_is_decoded(buckets, clips):
+    _, path = clips["small"]
+    key = "uploads/trips/Été à la plage + café.mp4"
+    event = s3_event(key, path.stat().st_size)
+    assert event["Records"][0]["s3"]["object"]["key"] == "uploads/trips/%C3%89t%C3%A9+%C3%A0+la+plage+%2B+caf%C3%A9.mp4"
+    buckets.put_object(Bucket=UPLOADS, Key=key, Body=path.read_bytes())
+    result = app.handler(event, Context())
+    assert result["processed"][0]["status"] == "ok"
+    made = manifest(buckets, "trips/Été à la plage + café")
+    assert made["source"]["key"] == key
+    assert [r["key"] for r in made["renditions"]] == ["trips/Été à la plage + café/phone-270p.mp4"]
+
+
+def test_a_source_smaller_than_every_rung_is_never_upscaled(buckets, clips):
+    _, path = clips["small"]
+    upload(buckets, "uploads/tiny.mp4", path.read_bytes())
+    made = manifest(buckets, "tiny")
+    assert [(r["name"], r["width"], r["height"]) for r in made["renditions"]] == [("phone", 480, 270)]
+    assert (made["poster"]["width"], made["poster"]["height"]) == (480, 270)
+
+
+def test_portrait_video_without_audio_keeps_its_orientation(buckets, clips):
+    _, path = clips["portrait"]
+    upload(buckets, "uploads/vertical.mov", path.read_bytes())
+    made = manifest(buckets, "vertical")
+    assert [(r["name"], r["width"], r["height"]) for r in made["renditions"]] == [("phone", 360, 640)]
+    assert made["source"]["audio"] is False and made["renditions"][0]["audio_bitrate"] == 0
+    info = mp4_info(buckets.get_object(Bucket=OUTPUTS, Key="vertical/phone-360p.mp4")["Body"].read())
+    assert info.video == (360, 640) and not info.audio
+
+
+@pytest.mark.parametrize("body, says", [
+    (b"These are meeting notes, not a video.\n", "not a video ffmpeg can read"),
+    (b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 4000, "not a video ffmpeg can read"),
+])
+def test_a_file_that_is_not_a_video_gets_an_error_manifest_and_no_retry(buckets, body, says):
+    result = upload(buckets, "uploads/notes.mp4", body)  # returns normally: Lambda would otherwise retry it
+    assert result["processed"][0]["status"] == "error"
+    made = manifest(buckets, "notes")
+    assert made["status"] == "error" and says in made["reason"]
+    assert made["source"] == {"bucket": UPLOADS, "key": "uploads/notes.mp4", "size": len(body),
+                              "etag": "d41d8cd98f00b204e9800998ecf8427e"}
+    assert list(listed(buckets, "notes/")) == ["notes/manifest.json"]
+
+
+def test_a_truncated_upload_is_reported_as_corrupt(buckets, clips):
+    _, path = clips["hd"]
+    data = path.read_bytes()
+    upload(buckets, "uploads/cut.mp4", data[: len(data) // 3])  # fast start: the index survives, the media does not
+    made = manifest(buckets, "cut")
+    assert made["status"] == "error" and ("truncated or corrupt" in made["reason"] or "corrupt" in made["reason"])
+    assert list(listed(buckets, "cut/")) == ["cut/manifest.json"]
+
+
+def test_an_empty_upload_and_a_missing_ffmpeg_are_reported(buckets, monkeypatch):
+    upload(buckets, "uploads/empty.mp4", b"")
+    assert "empty" in manifest(buckets, "empty")["reason"]
+    monkeypatch.setenv("FFMPEG_PATH", "/nowhere/ffmpeg")
+    monkeypatch.setattr(app.shutil, "which", lambda name: None)
+    upload(buckets, "uploads/later.mp4", b"\x00" * 100)
+    assert "ffmpeg is not available" in manifest(buckets, "later")["reason"]
+
+
+def test_an_output_bucket_it_cannot_write_raises_so_lambda_retries(buckets, clips):
+    """Unlike a bad file, a failure to write may pass: the function raises and the event is retried."""
+    from boto3.exceptions import S3UploadFailedError
+
+    _, path = clips["small"]
+    buckets.delete_bucket(Bucket=OUTPUTS)
+    with pytest.raises(S3UploadFailedError, match="NoSuchBucket"):
+        upload(buckets, "uploads/lost.mp4", path.read_bytes())
+
+
+def test_other_events_are_ignored(buckets):
+    assert app.handler(s3_event("uploads/gone.mp4", 0, name="ObjectRemoved:Delete"), Context()) == {"processed": []}
+    assert app.handler({"Service": "Amazon S3", "Event": "s3:TestEvent"}, Context()) == {"processed": []}
+
+
+def test_output_names():
+    assert app.output_name("uploads/my clip.mp4") == "my clip"
+    assert app.output_name("uploads/2026/trip.MOV") == "2026/trip"
+    assert app.output_name("elsewhere/x.mkv") == "elsewhere/x"
+
+
+@pytest.mark.parametrize("size, expected", [
+    ((1920, 1080), [("phone", 640, 360), ("tablet", 1280, 720), ("tv", 1920, 1080)]),
+    ((3840, 2160), [("phone", 640, 360), ("tablet", 1280, 720), ("tv", 1920, 1080)]),
+    ((1280, 720), [("phone", 640, 360), ("tablet", 1280, 720)]),
+    ((1080, 1920), [("phone", 360, 640), ("tablet", 720, 1280), ("tv", 1080, 1920)]),
+    ((1440, 1080), [("phone", 480, 360), ("tablet", 960, 720), ("tv", 1440, 1080)]),
+    ((320, 240), [("phone", 320, 240)]),
+    ((853, 480), [("phone", 640, 360)]),
+])
+def test_the_ladder_never_upscales_and_keeps_the_shape(size, expected):
+    assert [(rung.name, w, h) for rung, w, h in app.plan(*size)] == expected
+
+
+def test_the_probe_reads_rotation_and_pixel_aspect():
+    text = """Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'source.mov':
+  Duration: 00:01:02.50, start: 0.000000, bitrate: 15872 kb/s
+  Stream #0:0[0x1](und): Video: hevc (Main) (hvc1 / 0x31637668), yuv420p(tv, bt709), 1920x1080, 15000 kb/s, 29.97 fps, 29.97 tbr, 600 tbn (default)
+    Side data:
+      displaymatrix: rotation of -90.00 degrees
+  Stream #0:1[0x2](und): Audio: aac (LC) (mp4a / 0x6134706D), 44100 Hz, stereo, fltp, 256 kb/s (default)
+At least one output file must be specified"""
+    probe = app.parse_probe(text)
+    assert (probe.width, probe.height, probe.codec, probe.audio) == (1080, 1920, "hevc", True)
+    assert probe.duration == 62.5 and probe.bitrate == 15_872_000 and probe.fps == 29.97
+    anamorphic = "  Duration: 00:00:04.00, bitrate: 9000 kb/s\n  Stream #0:0: Video: mpeg2video (Main), yuv420p, 720x576 [SAR 64:45 DAR 16:9], 25 fps"
+    assert (app.parse_probe(anamorphic).width, app.parse_probe(anamorphic).height) == (1024, 576)
+    with pytest.raises(app.Unusable, match="no video stream"):
+        app.parse_probe("  Duration: 00:03:00.00\n  Stream #0:0: Audio: mp3, 44100 Hz, stereo, fltp, 192 kb/s")
+
+
+def test_one_ffmpeg_process_decodes_once_for_every_output():
+    planned = app.plan(1920, 1080)
+    command = app.ffmpeg_command("ffmpeg", "in.mp4", "/tmp/w", planned, (1920, 1080), 1.0, audio=True)
+    assert command.count("-i") == 1
+    graph = command[command.index("-filter_complex") + 1]
+    assert graph.startswith("[0:v]split=4")  # three renditions and the poster
+    assert command.count("libx264") == 3 and command.count("+faststart") == 3 and command.count("veryfast") == 3
+    assert command[-1].endswith("poster.jpg")
