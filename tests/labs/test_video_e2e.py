@@ -120,7 +120,10 @@ def test_a_verify_that_gets_no_renditions_says_what_the_logs_say(video_settings,
     """The trigger is built but the function cannot write: the bounded wait ends with its log lines."""
     video_settings.LABS_VIDEO_WAIT_SECONDS = 3
     real = video.function_environment
-    monkeypatch.setattr(video, "function_environment", lambda ctx: {**real(ctx), "OUTPUT_BUCKET": "sa-no-such-bucket"})
+    # No ffmpeg either, so the invocation fails at once: nothing is still running (and logging, which
+    # would bring the log group back) when teardown comes.
+    monkeypatch.setattr(video, "function_environment", lambda ctx: {
+        **real(ctx), "OUTPUT_BUCKET": "sa-no-such-bucket", "FFMPEG_PATH": "/nonexistent/ffmpeg"})
     monkeypatch.setattr(video, "_function_problem", lambda ctx, config, role_arn: "")
     # MiniStack runs a retry it scheduled before the function was deleted, and its log lines bring the
     # log group back after teardown (AWS drops events for a deleted function): no retries here.
