@@ -205,24 +205,34 @@ def function_environment(ctx: Context) -> dict:
     return {"TABLE_NAME": table_name(ctx.name), "ALLOWED_ORIGIN": ctx.website_origin}
 
 
-def apply_function(ctx: Context) -> None:
-    iam, lambda_ = ctx.clients.iam, ctx.clients.lambda_
-    table_arn = _table_arn(ctx)
-    role, function = role_name(ctx.name), function_name(ctx.name)
-
+def ensure_execution_role(ctx: Context, *, role: str, description: str, policy_name: str, policy: dict) -> str:
+    """Create the function's execution role once (recorded in the ledger first) and (re)write its
+    inline policy; returns the role's ARN. Shared by the labs that deploy a function."""
+    iam = ctx.clients.iam
     existing_role = _missing(iam.get_role, RoleName=role)
     if existing_role is None:
         with ctx.creating("iam:role", role, role) as made:
             made.arn = iam.create_role(
                 RoleName=role, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST),
-                Description="Execution role of the full-stack lab's items function", Tags=ctx.tag_list(),
+                Description=description, Tags=ctx.tag_list(),
             )["Role"]["Arn"]
         role_arn = made.arn
     else:
         role_arn = existing_role["Role"]["Arn"]
-    with ctx.creating("iam:role-policy", f"{role}/{POLICY_NAME}", f"{role}/{POLICY_NAME}"):
-        iam.put_role_policy(RoleName=role, PolicyName=POLICY_NAME,
-                            PolicyDocument=json.dumps(table_policy(table_arn, ctx.region, ctx.account_id, function)))
+    with ctx.creating("iam:role-policy", f"{role}/{policy_name}", f"{role}/{policy_name}"):
+        iam.put_role_policy(RoleName=role, PolicyName=policy_name, PolicyDocument=json.dumps(policy))
+    return role_arn
+
+
+def apply_function(ctx: Context) -> None:
+    lambda_ = ctx.clients.lambda_
+    table_arn = _table_arn(ctx)
+    role, function = role_name(ctx.name), function_name(ctx.name)
+
+    role_arn = ensure_execution_role(
+        ctx, role=role, description="Execution role of the full-stack lab's items function", policy_name=POLICY_NAME,
+        policy=table_policy(table_arn, ctx.region, ctx.account_id, function),
+    )
 
     package = function_zip(FUNCTION_SOURCE)
     environment = {"Variables": function_environment(ctx)}

@@ -10,7 +10,6 @@ bucket notification for ``uploads/`` and video suffixes). The verify
 The function is ``labs/functions/video_transcoder/app.py``.
 """
 
-import json
 import os
 import time
 from dataclasses import dataclass
@@ -21,7 +20,8 @@ from botocore.exceptions import ClientError
 from labs.aws import error_code, is_not_found
 from labs.catalog import video_ffmpeg
 from labs.catalog.fullstack import (  # the AWS helpers both labs share
-    LAMBDA_TRUST, _as_list, _document, _missing, _policy_statements, _role_statements, _wait_updated, wait_until,
+    _as_list, _document, _missing, _policy_statements, _role_statements, _wait_updated,
+    ensure_execution_role, wait_until,
 )
 from labs.lab import CheckResult, Context, Found, Lab, Names, Step, StepBlocked, code_sha256, function_zip
 
@@ -281,7 +281,7 @@ def _layers(ctx: Context) -> list[str]:
 
 
 def apply_function(ctx: Context) -> None:
-    iam, lambda_, s3 = ctx.clients.iam, ctx.clients.lambda_, ctx.clients.s3
+    lambda_, s3 = ctx.clients.lambda_, ctx.clients.s3
     uploads, outputs = uploads_bucket(ctx.name, ctx.account_id), output_bucket(ctx.name, ctx.account_id)
     for bucket in (uploads, outputs):
         if not _head_bucket(s3, bucket):
@@ -289,19 +289,10 @@ def apply_function(ctx: Context) -> None:
     layers = _layers(ctx)
     role, function = role_name(ctx.name), function_name(ctx.name)
 
-    existing_role = _missing(iam.get_role, RoleName=role)
-    if existing_role is None:
-        with ctx.creating("iam:role", role, role) as made:
-            made.arn = iam.create_role(
-                RoleName=role, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST),
-                Description="Execution role of the video lab's transcoder", Tags=ctx.tag_list(),
-            )["Role"]["Arn"]
-        role_arn = made.arn
-    else:
-        role_arn = existing_role["Role"]["Arn"]
-    with ctx.creating("iam:role-policy", f"{role}/{POLICY_NAME}", f"{role}/{POLICY_NAME}"):
-        iam.put_role_policy(RoleName=role, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(
-            bucket_policy(uploads, outputs, ctx.region, ctx.account_id, function)))
+    role_arn = ensure_execution_role(
+        ctx, role=role, description="Execution role of the video lab's transcoder", policy_name=POLICY_NAME,
+        policy=bucket_policy(uploads, outputs, ctx.region, ctx.account_id, function),
+    )
 
     package = function_zip(FUNCTION_SOURCE)
     wanted = {"Role": role_arn, "Runtime": RUNTIME, "Handler": HANDLER, "MemorySize": MEMORY_MB,
