@@ -85,6 +85,7 @@ def test_learner_builds_checks_runs_opens_and_tears_down_the_fullstack_lab(page,
 
     # "Check my progress" on the same step.
     page.locator("#step-table-check").click()
+    expect(page.locator("#run-status")).to_contain_text("Queued")
     run_worker()
     expect(page.locator("#run-events")).to_contain_text("Checking step 1: Create the DynamoDB table")
     expect(page.locator("#step-table-state")).to_contain_text("Passed")
@@ -128,6 +129,8 @@ def test_learner_builds_checks_runs_opens_and_tears_down_the_fullstack_lab(page,
 
     # Tear down.
     page.get_by_role("button", name="Finish and tear down").click()
+    # The click's request must have queued the teardown before the worker looks for it.
+    expect(page.locator("#run-status")).to_contain_text("Queued")
     run_worker()
     expect(page.locator("#run-status")).to_contain_text("Cleaned up", timeout=15_000)
     expect(page.locator("#run-ledger summary")).to_contain_text("0 deployed")

@@ -132,6 +132,7 @@ def test_learner_runs_the_video_lab_and_plays_the_renditions(page, video_site, s
     # Tear down: the panel says the renditions went with the buckets.
     page.evaluate("window.scrollTo(0, 0)")
     page.get_by_role("button", name="Finish and tear down").click()
+    expect(page.locator("#run-status")).to_contain_text("Queued")  # the teardown is queued before the worker runs
     run_worker()
     expect(page.locator("#run-status")).to_contain_text("Cleaned up", timeout=15_000)
     expect(panel).to_contain_text("This run is torn down", timeout=10_000)
