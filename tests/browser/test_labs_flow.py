@@ -8,57 +8,21 @@ connection, and one SQLite connection cannot serve two statements at once ("data
 locked"), so requests and worker runs take turns here; on a real site each has its own."""
 
 import re
-import threading
 
 import pytest
-from django.core.handlers.base import BaseHandler
 from playwright.sync_api import expect
 
 from labs import aws
-from labs import sandbox as local
 from labs.models import LabRun
-from tests.factories import UserFactory
+from tests.browser.labs_support import lab_site, log_in, run_worker  # noqa: F401 - lab_site is a fixture
 from tests.labs.conftest import leftovers, ministack  # noqa: F401 - ministack is a fixture
-from tests.labs.conftest import run_worker as run_all_tasks
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-TURN = threading.Lock()
-
-
-def run_worker():
-    with TURN:
-        run_all_tasks()
-
-
-@pytest.fixture
-def lab_site(ministack, settings, live_server, monkeypatch):  # noqa: F811
-    settings.LABS_SANDBOX_URL = ministack.url
-    local.forget_status()
-    get_response = BaseHandler.get_response
-
-    def one_at_a_time(self, request):
-        with TURN:
-            return get_response(self, request)
-
-    monkeypatch.setattr(BaseHandler, "get_response", one_at_a_time)
-    yield live_server
-    local.forget_status()
-
-
-def log_in(page, base):
-    UserFactory(username="grace")
-    page.goto(base + "/accounts/login/")
-    page.get_by_label("Username").fill("grace")
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/dashboard/$"))
-
-
 def test_learner_builds_checks_runs_opens_and_tears_down_the_fullstack_lab(page, lab_site, shot):
     base = lab_site.url
-    log_in(page, base)
+    log_in(page, base, "grace")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Labs").click()
     expect(page.get_by_text("Local sandbox running")).to_be_visible()
     shot(page, "labs-index", full_page=True)

@@ -6,56 +6,25 @@ As in test_labs_flow.py, the worker runs between clicks in this thread, and requ
 runs take turns (one SQLite connection in memory cannot serve two statements at once)."""
 
 import re
-import threading
 
 import pytest
-from django.core.handlers.base import BaseHandler
 from playwright.sync_api import expect
 
 from labs import aws
-from labs import sandbox as local
 from labs.catalog import video_ffmpeg
 from labs.models import LabRun
-from tests.factories import UserFactory
+from tests.browser.labs_support import lab_site, log_in, run_worker  # noqa: F401 - lab_site is a fixture
 from tests.labs.conftest import leftovers, ministack  # noqa: F401 - ministack is a fixture
-from tests.labs.conftest import run_worker as run_all_tasks
 from tests.labs.test_video_function import CLIPS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-TURN = threading.Lock()
-
-
-def run_worker():
-    with TURN:
-        run_all_tasks()
-
-
 @pytest.fixture
-def video_site(ministack, settings, live_server, monkeypatch):  # noqa: F811
-    settings.LABS_SANDBOX_URL = ministack.url
+def video_site(lab_site, settings, monkeypatch):  # noqa: F811
     settings.LABS_VIDEO_CLIP_SECONDS = 2
     real = video_ffmpeg.sample_clip  # deterministic clips, made once on this machine for the video tests
     monkeypatch.setattr(video_ffmpeg, "sample_clip", lambda spec, folder=None: real(spec, folder or CLIPS))
-    local.forget_status()
-    get_response = BaseHandler.get_response
-
-    def one_at_a_time(self, request):
-        with TURN:
-            return get_response(self, request)
-
-    monkeypatch.setattr(BaseHandler, "get_response", one_at_a_time)
-    yield live_server
-    local.forget_status()
-
-
-def log_in(page, base):
-    UserFactory(username="lin")
-    page.goto(base + "/accounts/login/")
-    page.get_by_label("Username").fill("lin")
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/dashboard/$"))
+    return lab_site
 
 
 def player_state(video):
@@ -65,7 +34,7 @@ def player_state(video):
 
 def test_learner_runs_the_video_lab_and_plays_the_renditions(page, video_site, shot):
     base = video_site.url
-    log_in(page, base)
+    log_in(page, base, "lin")
     page.goto(base + "/labs/")
     page.get_by_role("link", name="Real-time video processing").click()
     expect(page.get_by_role("heading", name="Real-time video processing", level=1)).to_be_visible()
