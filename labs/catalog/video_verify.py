@@ -23,6 +23,7 @@ from django.conf import settings
 
 from labs.catalog import video_ffmpeg
 from labs.catalog.fullstack import _missing
+from labs.functions.video_transcoder import app as transcoder
 from labs.lab import CheckResult, Context, VerifyCheck
 
 LADDER_HEIGHTS = {"phone": 360, "tablet": 720, "tv": 1080}  # what the lab promises, stated independently
@@ -180,7 +181,11 @@ class Decoded:
 def decode(path: str | Path) -> Decoded:
     """Decode every stream of a file to nowhere with ffmpeg; errors and what was decoded."""
     binary = video_ffmpeg.describe().path
-    result = subprocess.run([str(binary), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path), "-map", "0",
+    try:  # a "rendition" is whatever sits in the learner's bucket: read it only as a video container
+        source = transcoder.input_args(str(path), transcoder.container_of(str(path)))
+    except transcoder.Unusable as refused:
+        return Decoded(False, 0, 0.0, str(refused))
+    result = subprocess.run([str(binary), "-hide_banner", "-nostdin", "-v", "error", *source, "-map", "0",
                              "-f", "null", "-", "-progress", "pipe:1", "-nostats"],
                             capture_output=True, text=True, errors="replace", timeout=120)
     values = {}

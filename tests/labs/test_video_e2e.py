@@ -15,7 +15,7 @@ from labs.catalog import get_lab, video, video_ffmpeg
 from labs.models import LabRun
 from tests.factories import UserFactory
 from tests.labs.conftest import leftovers, run_worker
-from tests.labs.test_video_function import CLIPS
+from tests.labs.test_video_function import CLIPS, crafted_uploads
 
 pytestmark = pytest.mark.django_db(transaction=True)
 LAB = get_lab("video")
@@ -93,6 +93,15 @@ def test_an_automatic_run_transcodes_serves_the_renditions_and_leaves_nothing(vi
     assert "the function is on it" in response.content.decode()
     mine = wait_for(s3, outputs, f"{sample.stem}/manifest.json")
     assert mine["status"] == "ok" and mine["source"]["key"] == f"uploads/{sample.name}"
+    # Lists of other files, naming a real video on this machine, uploaded as "clips": in the local
+    # sandbox ffmpeg runs on the host, so reading what they name would expose the host's files.
+    for kind, (body, named) in crafted_uploads(sample).items():
+        crafted = SimpleUploadedFile(f"crafted-{kind}.mp4", body, content_type="video/mp4")
+        client.post(reverse("labs:video_upload", args=[run.pk]), {"video": crafted}, HTTP_HX_REQUEST="true")
+        refused = wait_for(s3, outputs, f"crafted-{kind}/manifest.json")
+        assert refused["status"] == "error" and named in refused["reason"], refused
+        assert [item["Key"] for item in s3.list_objects_v2(Bucket=outputs, Prefix=f"crafted-{kind}/")["Contents"]] \
+            == [f"crafted-{kind}/manifest.json"]
     notes = SimpleUploadedFile("notes.txt", b"not a video", content_type="text/plain")
     refused = client.post(reverse("labs:video_upload", args=[run.pk]), {"video": notes}, HTTP_HX_REQUEST="true")
     assert "does not end in a video suffix" in refused.content.decode()

@@ -151,7 +151,7 @@ def test_portrait_video_without_audio_keeps_its_orientation(buckets, clips):
 
 
 @pytest.mark.parametrize("body, says", [
-    (b"These are meeting notes, not a video.\n", "not a video ffmpeg can read"),
+    (b"These are meeting notes, not a video.\n", "This is not a video container the lab accepts"),
     (b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 4000, "not a video ffmpeg can read"),
 ])
 def test_a_file_that_is_not_a_video_gets_an_error_manifest_and_no_retry(buckets, body, says):
@@ -162,6 +162,59 @@ def test_a_file_that_is_not_a_video_gets_an_error_manifest_and_no_retry(buckets,
     assert made["source"] == {"bucket": UPLOADS, "key": "uploads/notes.mp4", "size": len(body),
                               "etag": "d41d8cd98f00b204e9800998ecf8427e"}
     assert list(listed(buckets, "notes/")) == ["notes/manifest.json"]
+
+
+def crafted_uploads(secret: Path) -> dict[str, tuple[bytes, str]]:
+    """Files that are lists of other files, each naming a real video on this machine: what an
+    attacker uploads as "clip.mp4" to make ffmpeg read the host's files (issue 15, high)."""
+    dash = (f'<?xml version="1.0"?>\n<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" '
+            f'mediaPresentationDuration="PT1S" minBufferTime="PT1S" profiles="urn:mpeg:dash:profile:isoff-on-demand:2011">'
+            f'<Period><AdaptationSet mimeType="video/mp4"><Representation id="1" bandwidth="1000" width="480" height="270" '
+            f'codecs="avc1.64000d"><BaseURL>file://{secret}</BaseURL></Representation></AdaptationSet></Period></MPD>\n')
+    hls = f"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:1,\nfile://{secret}\n#EXT-X-ENDLIST\n"
+    concat = f"ffconcat version 1.0\nfile '{secret}'\n"
+    return {"dash": (dash.encode(), "DASH manifest"), "hls": (hls.encode(), "HLS playlist"),
+            "concat": (concat.encode(), "concat list")}
+
+
+@pytest.mark.parametrize("kind", ["dash", "hls", "concat"])
+def test_a_manifest_playlist_or_list_naming_host_files_is_refused(buckets, clips, kind):
+    """The upload is refused by its first bytes; ffmpeg never opens the host file it names."""
+    _, secret = clips["small"]
+    body, named = crafted_uploads(secret)[kind]
+    result = upload(buckets, f"uploads/{kind}.mp4", body)
+    assert result["processed"][0]["status"] == "error"
+    made = manifest(buckets, kind)
+    assert made["status"] == "error" and "not a video container the lab accepts" in made["reason"]
+    assert named in made["reason"]
+    assert list(listed(buckets, f"{kind}/")) == [f"{kind}/manifest.json"]  # no rendition, no poster
+
+
+def test_ffmpeg_is_told_the_demuxer_and_may_open_only_local_files(tmp_path, clips):
+    """Even a file that passes the sniff is read with exactly that demuxer, over file: only."""
+    _, path = clips["small"]
+    assert app.container_of(str(path)) == "mov"
+    args = app.input_args(str(path), "mov")
+    assert args[:2] == ["-f", "mov"] and "-protocol_whitelist" in args and args[-1] == f"file:{path}"
+    assert "dash" not in args[args.index("-format_whitelist") + 1].split(",")
+    with pytest.raises(app.Unusable):
+        app.input_args(str(path), "dash")
+    for head, demuxer in ((b"\x1a\x45\xdf\xa3\x9f", "matroska"), (b"RIFF\x00\x00\x00\x00AVI LIST", "avi"),
+                          (b"OggS\x00\x02", "ogg"), (b"FLV\x01\x05", "flv"), (b"\x00\x00\x01\xba\x44", "mpeg"),
+                          ((b"\x47" + b"\x00" * 187) * 3, "mpegts")):
+        assert app.sniff_container(head) == demuxer
+
+
+@pytest.mark.parametrize("kind", ["dash", "hls", "concat"])
+def test_the_sites_own_decoder_refuses_the_crafted_files(tmp_path, clips, kind):
+    """The verify decodes "renditions" from the learner's bucket: it reads containers only."""
+    _, secret = clips["small"]
+    body, named = crafted_uploads(secret)[kind]
+    crafted = tmp_path / f"{kind}.mp4"
+    crafted.write_bytes(body)
+    decoded = decode(crafted)
+    assert not decoded.ok and decoded.frames == 0 and named in decoded.errors
+    assert decode(secret).ok  # the real file decodes: the refusal is about the crafted one
 
 
 def test_a_truncated_upload_is_reported_as_corrupt(buckets, clips):

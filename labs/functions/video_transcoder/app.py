@@ -155,9 +155,75 @@ def download(bucket: str, key: str, work: str, size: int) -> str:
     if size * 2 > free:  # the source plus its renditions must fit in /tmp
         raise Unusable(f"The upload is {size / 1e6:.0f} MB but the function has {free / 1e6:.0f} MB of /tmp: "
                        "raise its ephemeral storage to at least twice the largest upload.")
-    path = os.path.join(work, "source" + os.path.splitext(key)[1].lower()[:8])
+    path = os.path.join(work, "source")  # the learner's name plays no part in how ffmpeg reads it
     s3().download_file(bucket, key, path)
     return path
+
+
+# What ffmpeg may open ------------------------------------------------------------------------
+#
+# Left to itself ffmpeg guesses the format from the content, and some formats are lists of other
+# files: a DASH manifest or an HLS playlist naming file:///etc/..., a concat list, an image
+# sequence pattern. Uploaded as "clip.mp4", such a file would make ffmpeg read files of the
+# machine it runs on and hand them back as renditions. So the container is recognised from its
+# first bytes, ffmpeg is told to use exactly that demuxer (and no other), and it may open the
+# local file it was given and nothing over any other protocol.
+
+CONTAINERS = {  # demuxer -> what the learner knows it as
+    "mov": "MP4 / MOV / 3GP", "matroska": "Matroska / WebM", "avi": "AVI", "mpegts": "MPEG-TS",
+    "mpeg": "MPEG program stream", "flv": "FLV", "ogg": "Ogg",
+}
+_ISO_BOXES = (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip", b"pnot")
+HEAD_BYTES = 1024
+
+
+def sniff_container(head: bytes) -> str:
+    """The one demuxer ffmpeg may use for a file that starts with ``head``; Unusable for
+    anything that is not a video container (manifests, playlists, lists, text, images...)."""
+    if len(head) >= 8 and head[4:8] in _ISO_BOXES:
+        return "mov"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "matroska"
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return "avi"
+    if head.startswith(b"FLV\x01"):
+        return "flv"
+    if head.startswith(b"OggS"):
+        return "ogg"
+    if head.startswith(b"\x00\x00\x01\xba"):
+        return "mpeg"
+    if len(head) >= 377 and head[0] == head[188] == head[376] == 0x47:
+        return "mpegts"
+    raise Unusable(f"This is not a video container the lab accepts ({', '.join(CONTAINERS.values())}): "
+                   f"{_looks_like(head)}.")
+
+
+def _looks_like(head: bytes) -> str:
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith(b"#extm3u"):
+        return "it is an HLS playlist, which names other files"
+    if b"<mpd" in text:
+        return "it is a DASH manifest, which names other files"
+    if text.startswith(b"ffconcat") or text.startswith(b"file "):
+        return "it is an ffmpeg concat list, which names other files"
+    if text.startswith(b"<") or text.startswith(b"{"):
+        return "it is a text document (XML, HTML or JSON)"
+    if not head:
+        return "it is empty"
+    return "its first bytes match no video format"
+
+
+def container_of(path: str) -> str:
+    with open(path, "rb") as file:
+        return sniff_container(file.read(HEAD_BYTES))
+
+
+def input_args(path: str, demuxer: str) -> list[str]:
+    """ffmpeg's input options for a local file read with exactly one allowed demuxer."""
+    if demuxer not in CONTAINERS:
+        raise Unusable(f"{demuxer!r} is not a demuxer the lab allows.")
+    return ["-f", demuxer, "-format_whitelist", ",".join(CONTAINERS), "-protocol_whitelist", "file",
+            "-i", "file:" + path]
 
 
 # Probing -----------------------------------------------------------------------------------
@@ -182,10 +248,11 @@ _FPS = re.compile(r"(\d+(?:\.\d+)?) fps")
 _ROTATION = re.compile(r"rotation of (-?\d+(?:\.\d+)?) degrees")
 
 
-def probe(ffmpeg: str, path: str, timeout: float = 60) -> Probe:
+def probe(ffmpeg: str, path: str, timeout: float = 60, demuxer: str | None = None) -> Probe:
     """What ffmpeg says about a file (ffmpeg prints it on stderr when given no output)."""
-    result = subprocess.run([ffmpeg, "-hide_banner", "-nostdin", "-i", path], capture_output=True, text=True,
-                            errors="replace", timeout=timeout)
+    demuxer = demuxer or container_of(path)
+    result = subprocess.run([ffmpeg, "-hide_banner", "-nostdin", *input_args(path, demuxer)], capture_output=True,
+                            text=True, errors="replace", timeout=timeout)
     return parse_probe(result.stderr)
 
 
@@ -249,7 +316,7 @@ def plan(width: int, height: int) -> list[tuple[Rung, int, int]]:
 
 
 def ffmpeg_command(ffmpeg: str, source: str, work: str, planned, poster_size: tuple[int, int],
-                   poster_at: float, audio: bool) -> list[str]:
+                   poster_at: float, audio: bool, demuxer: str = "mov") -> list[str]:
     """One process, one decode: ``split`` fans the decoded frames out to every output."""
     branches = [f"[v{index}]" for index in range(len(planned))] + ["[vp]"]
     graph = [f"[0:v]split={len(branches)}{''.join(branches)}"]
@@ -257,7 +324,7 @@ def ffmpeg_command(ffmpeg: str, source: str, work: str, planned, poster_size: tu
         graph.append(f"[v{index}]scale={width}:{height}:flags=bicubic,setsar=1[o{index}]")
     graph.append(f"[vp]select='gte(t\\,{poster_at:.3f})',scale={poster_size[0]}:{poster_size[1]}:flags=bicubic,"
                  "setsar=1[op]")
-    command = [ffmpeg, "-hide_banner", "-nostdin", "-v", "error", "-y", "-i", source,
+    command = [ffmpeg, "-hide_banner", "-nostdin", "-v", "error", "-y", *input_args(source, demuxer),
                "-filter_complex", ";".join(graph)]
     for index, (rung, width, height) in enumerate(planned):
         command += ["-map", f"[o{index}]"]
@@ -274,13 +341,14 @@ def ffmpeg_command(ffmpeg: str, source: str, work: str, planned, poster_size: tu
 
 def transcode(ffmpeg: str, source: str, work: str, name: str, deadline: float, timings: dict) -> dict:
     started = time.monotonic()
-    info = probe(ffmpeg, source, timeout=max(deadline - started, 5))
+    demuxer = container_of(source)
+    info = probe(ffmpeg, source, timeout=max(deadline - started, 5), demuxer=demuxer)
     planned = plan(info.width, info.height)
     poster = (planned[-1][1], planned[-1][2])  # the size of the largest rendition: no jump when it starts
     poster_at = min(POSTER_AT_SECONDS, (info.duration or 0) / 3)
     print(f"{name}: {info.width}x{info.height} {info.codec}, {info.duration or '?'} s, "
           f"{'with' if info.audio else 'no'} audio -> " + ", ".join(f"{r.name} {w}x{h}" for r, w, h in planned))
-    command = ffmpeg_command(ffmpeg, source, work, planned, poster, poster_at, info.audio)
+    command = ffmpeg_command(ffmpeg, source, work, planned, poster, poster_at, info.audio, demuxer)
     try:
         result = subprocess.run(command, capture_output=True, text=True, errors="replace",
                                 timeout=max(deadline - time.monotonic(), 5))
@@ -294,7 +362,7 @@ def transcode(ffmpeg: str, source: str, work: str, name: str, deadline: float, t
     for rung, width, height in planned:
         file = f"{rung.name}-{min(width, height)}p.mp4"
         path = os.path.join(work, file)
-        made = probe(ffmpeg, path)
+        made = probe(ffmpeg, path, demuxer="mov")
         size = os.path.getsize(path)
         duration = made.duration or info.duration or 0
         if info.duration and duration < info.duration * 0.9 - 0.5:
