@@ -137,10 +137,38 @@ class Feedback:
     correct_ids: list[int]
 
 
-def answer_save(*, attempt: Attempt, position: int, option_ids, time_spent: int = 0) -> tuple[Answer, Feedback | None]:
+def _parse_seconds(value) -> int:
+    try:
+        seconds = int(value or 0)
+    except (TypeError, ValueError):
+        raise QuizError(f"time_spent must be a whole number of seconds (got {str(value)[:20]!r}).") from None
+    return max(0, min(seconds, 3600))
+
+
+def _lock_open(attempt: Attempt) -> Attempt | None:
+    """The attempt's row, locked until the transaction ends, if it is still open (else None).
+    Saving an answer and submitting both go through this row, so an answer either lands before
+    grading (and counts) or finds the attempt submitted (and is refused): never saved after
+    grading, ungraded."""
+    locked = Attempt.objects.select_for_update().select_related("quiz").get(pk=attempt.pk)
+    if locked.is_open and not (locked.deadline and timezone.now() >= locked.deadline):
+        return locked
+    return None
+
+
+def answer_save(*, attempt: Attempt, position: int, option_ids, time_spent=0) -> tuple[Answer, Feedback | None]:
     """Save an answer as it is given. In practice mode the answer is final and graded at once
     (returns its feedback); in exam mode it can change until submission (no feedback)."""
-    attempt = _check_open(attempt)
+    seconds = _parse_seconds(time_spent)
+    with transaction.atomic():
+        locked = _lock_open(attempt)
+        if locked is not None:
+            return _answer_save_locked(attempt=locked, position=position, option_ids=option_ids, seconds=seconds)
+    _check_open(Attempt.objects.get(pk=attempt.pk))  # outside the lock: submits an expired attempt, says why
+    raise AttemptClosed("This attempt is already submitted.")
+
+
+def _answer_save_locked(*, attempt: Attempt, position: int, option_ids, seconds: int) -> tuple[Answer, Feedback | None]:
     answer = Answer.objects.select_related("question").filter(attempt=attempt, position=position).first()
     if answer is None:
         raise QuizError(f"This attempt has no question {position + 1}.")
@@ -152,7 +180,7 @@ def answer_save(*, attempt: Attempt, position: int, option_ids, time_spent: int 
             raise QuizError("Choose an answer first.")
     answer.selected = chosen
     answer.answered_at = timezone.now() if chosen else None
-    answer.time_spent_seconds += max(0, min(int(time_spent or 0), 3600))
+    answer.time_spent_seconds += seconds
     feedback = None
     fields = ["selected", "answered_at", "time_spent_seconds"]
     if attempt.mode == QuizMode.PRACTICE:
@@ -169,9 +197,14 @@ def answer_save(*, attempt: Attempt, position: int, option_ids, time_spent: int 
 
 
 def answer_flag(*, attempt: Attempt, position: int, flagged: bool) -> None:
-    attempt = _check_open(attempt)
-    if not Answer.objects.filter(attempt=attempt, position=position).update(flagged=flagged):
-        raise QuizError(f"This attempt has no question {position + 1}.")
+    with transaction.atomic():
+        locked = _lock_open(attempt)
+        if locked is not None:
+            if not Answer.objects.filter(attempt=locked, position=position).update(flagged=flagged):
+                raise QuizError(f"This attempt has no question {position + 1}.")
+            return
+    _check_open(Attempt.objects.get(pk=attempt.pk))
+    raise AttemptClosed("This attempt is already submitted.")
 
 
 def attempt_submit(*, attempt_id: int, automatically: bool = False) -> Attempt:
