@@ -104,6 +104,7 @@ AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 5))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", 15)))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one reaching the limit locks
 AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # it would announce itself on every manage.py command
 AXES_LOCKOUT_CALLABLE = "courseware.security.locked_out"
 AXES_CLIENT_IP_CALLABLE = "courseware.security.client_ip"
 

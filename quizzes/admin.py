@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
 from django.http import HttpResponse
@@ -133,6 +134,9 @@ class QuestionAdmin(admin.ModelAdmin):
         ]
 
     def export_all(self, request, fmt):
+        # The whole bank, answer keys and drafts included: only for those allowed to see questions.
+        if not self.has_view_permission(request):
+            raise PermissionDenied("You need permission to view questions to export the bank.")
         questions = services.questions_for_export()
         if fmt == "gift":
             return _download(gift.dump(questions), "question-bank.gift.txt", "text/plain")
@@ -159,16 +163,19 @@ class QuestionAdmin(admin.ModelAdmin):
 
 
 def _parse_upload(form, name):
-    domains = services.known_domains()
-    sheets = None
+    """The upload as question dicts, or BankError naming every problem of the file at once."""
     from cheatsheets.models import CheatSheet
 
+    domains = services.known_domains()
     sheets = {s.slug: {x["id"] for x in s.sections if x["id"]} for s in CheatSheet.objects.only("slug", "sections")}
+    limit = bank_format.MAX_IMPORT_QUESTIONS
     if form.cleaned_data["format"] == "gift":
         defaults = {"domains": [d.label for d in form.cleaned_data["default_domains"]],
                     "difficulty": form.cleaned_data["default_difficulty"], "status": "draft"}
-        questions = gift.parse(form.cleaned_data["file"], source=name, defaults=defaults)
-        problems = []
+        try:
+            questions, problems = gift.parse(form.cleaned_data["file"], source=name, defaults=defaults, limit=limit), []
+        except gift.GiftError as error:
+            questions, problems = error.questions, list(error.problems)
         for q in questions:
             found = bank_format.question_problems(q, known_domains=set(domains), known_sheets=sheets)
             problems += [f"{q['_where']}: {p}" for p in found]
@@ -177,7 +184,8 @@ def _parse_upload(form, name):
         if problems:
             raise bank_format.BankError(problems)
         return questions
-    return bank_format.parse(form.cleaned_data["file"], source=name, known_domains=set(domains), known_sheets=sheets)
+    return bank_format.parse(form.cleaned_data["file"], source=name, known_domains=set(domains), known_sheets=sheets,
+                             limit=limit)
 
 
 def _download(text, filename, content_type):

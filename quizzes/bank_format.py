@@ -18,6 +18,38 @@ REQUIRED = ("id", "type", "domains", "difficulty", "stem", "options")
 OPTIONAL = ("status", "services", "sheets", "references", "explanation")
 
 
+MAX_IMPORT_QUESTIONS = 1000  # one import; a bigger bank is split into files (the write lock stays short)
+MAX_DEPTH = 12  # a bank file nests four levels; deeper is not a bank file (and would exhaust the parser)
+# The model's limits, checked before anything is written so an import names them instead of failing.
+MAX_LENGTHS = {"id": 100, "stem": 20_000, "explanation": 20_000, "option text": 2_000, "option explanation": 5_000,
+               "service": 100, "sheet link": 200, "reference": 500}
+MAX_ITEMS = {"domains": 4, "services": 20, "sheets": 20, "references": 20, "options": 10}
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """safe_load without aliases (a few hundred bytes of anchors and aliases expand to gigabytes:
+    the "billion laughs") and without deep nesting (RecursionError)."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.MarkedYAMLError(problem="aliases (*name) are not allowed in a bank file; write the value out",
+                                       problem_mark=event.start_mark)
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.MarkedYAMLError(problem=f"nested more than {MAX_DEPTH} levels deep",
+                                           problem_mark=self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def load_yaml(text: str):
+    """Parse YAML text safely (no aliases, bounded nesting); raises yaml.YAMLError."""
+    return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 class BankError(Exception):
     """Problems found in a bank; nothing was imported. ``problems`` name each question."""
 
@@ -104,10 +136,51 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
+def type_problems(raw: dict) -> list[str]:
+    """Each field's type and size against what the model stores."""
+    problems = []
+    for name in ("id", "type", "difficulty", "status", "stem", "explanation"):
+        value = raw.get(name)
+        if value is not None and (not isinstance(value, (str, int, float)) or isinstance(value, bool)):
+            problems.append(f"'{name}' must be text (got a {type(value).__name__})")
+    for name in ("domains", "services", "sheets", "references"):
+        value = raw.get(name)
+        items = value if isinstance(value, list) else [] if value is None else [value]
+        if any(not isinstance(item, (str, int, float)) or isinstance(item, bool) for item in items):
+            problems.append(f"'{name}' must be a list of text items")
+        if len(items) > MAX_ITEMS[name]:
+            problems.append(f"'{name}' has {len(items)} items (at most {MAX_ITEMS[name]})")
+        label = {"services": "service", "sheets": "sheet link", "references": "reference"}.get(name)
+        for item in items:
+            if label and len(str(item)) > MAX_LENGTHS[label]:
+                problems.append(f"a {label} is {len(str(item))} characters long (at most {MAX_LENGTHS[label]})")
+    for name, limit_key in (("id", "id"), ("stem", "stem"), ("explanation", "explanation")):
+        if isinstance(raw.get(name), str) and len(raw[name]) > MAX_LENGTHS[limit_key]:
+            problems.append(f"'{name}' is {len(raw[name])} characters long (at most {MAX_LENGTHS[limit_key]})")
+    options = raw.get("options")
+    if options is not None and not isinstance(options, list):
+        problems.append("'options' must be a list")
+    elif isinstance(options, list):
+        if len(options) > MAX_ITEMS["options"]:
+            problems.append(f"'options' has {len(options)} items (at most {MAX_ITEMS['options']})")
+        for position, option in enumerate(options, start=1):
+            if not isinstance(option, dict):
+                continue
+            for field, label in (("text", "option text"), ("explanation", "option explanation")):
+                value = option.get(field)
+                if value is not None and (not isinstance(value, (str, int, float)) or isinstance(value, bool)):
+                    problems.append(f"option {position} '{field}' must be text (got a {type(value).__name__})")
+                elif value is not None and len(str(value)) > MAX_LENGTHS[label]:
+                    problems.append(f"option {position} '{field}' is {len(str(value))} characters long "
+                                    f"(at most {MAX_LENGTHS[label]})")
+    return problems
+
+
 def normalize(raw: dict) -> tuple[dict, list[str]]:
     """A YAML question mapping -> question dict, with structural problems."""
     problems = [f"missing '{key}'" for key in REQUIRED if raw.get(key) in (None, "", [])]
     problems += [f"unknown field '{key}'" for key in sorted(set(raw) - set(REQUIRED) - set(OPTIONAL))]
+    problems += type_problems(raw)
     options = []
     for position, option in enumerate(_as_list(raw.get("options")), start=1):
         if not isinstance(option, dict):
@@ -144,16 +217,19 @@ def label_of(raw, position: int) -> str:
     return f"question {position}" + (f" ({key})" if key else "")
 
 
-def parse(text: str, *, source: str, known_domains: set[str], known_sheets=None) -> list[dict]:
+def parse(text: str, *, source: str, known_domains: set[str], known_sheets=None, limit: int | None = None) -> list[dict]:
     """Parse a YAML bank; raise BankError naming the source, the question and each problem."""
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise BankError([f"{source}: invalid YAML{where}: {getattr(error, 'problem', None) or error}"]) from error
     if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
         raise BankError([f"{source}: a bank file is a mapping with a 'questions' list"])
+    if limit is not None and len(data["questions"]) > limit:
+        raise BankError([f"{source}: the file holds {len(data['questions']):,} questions; one import takes at most "
+                         f"{limit:,}: split it into smaller files"])
     questions, problems, seen = [], [], set()
     for position, raw in enumerate(data["questions"], start=1):
         where = f"{source}: {label_of(raw, position)}"

@@ -22,8 +22,12 @@ _WEIGHT = re.compile(r"^%(-?\d+(?:\.\d+)?)%")
 
 
 class GiftError(Exception):
-    def __init__(self, problems):
+    """Problems found in a GIFT file; ``questions`` holds the ones that did parse, so the caller
+    can check those too and report every problem of the file at once."""
+
+    def __init__(self, problems, questions=None):
         self.problems = problems
+        self.questions = questions or []
         super().__init__("\n".join(problems))
 
 
@@ -95,7 +99,8 @@ def _split_answers(body: str):
 def _blocks(text: str):
     """Question blocks separated by blank lines, with the metadata comments just above them."""
     block, meta, line_no, start = [], {}, 0, None
-    for line_no, line in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
+    # Windows (CRLF), old Mac (CR only) and Unix line endings alike: a CR-only file is not one long line.
+    for line_no, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
         stripped = line.strip()
         if not stripped:
             if block:
@@ -120,7 +125,7 @@ def _split_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def parse(text: str, *, source: str, defaults: dict) -> list[dict]:
+def parse(text: str, *, source: str, defaults: dict, limit: int | None = None) -> list[dict]:
     """GIFT text -> question dicts (see quizzes/bank_format.py). ``defaults`` supplies
     domains/difficulty/status for questions without metadata comments."""
     questions, problems = [], []
@@ -131,17 +136,21 @@ def parse(text: str, *, source: str, defaults: dict) -> list[dict]:
         rest = block[title_match.end():] if title_match else block
         open_at = _find_unescaped(rest, "{")
         close_at = _find_unescaped(rest, "}", open_at + 1) if open_at >= 0 else -1
-        if open_at < 0 or close_at < 0:
-            problems.append(f"{where}: no answer block {{...}}")
+        if open_at < 0:
+            problems.append(f"{where}: description (text without an answer block {{...}}) is not a question; "
+                            "only multiple choice is supported")
+            continue
+        if close_at < 0:
+            problems.append(f"{where}: the answer block opened with {{ is never closed with }}")
             continue
         stem_raw = (rest[:open_at] + " " + rest[close_at + 1:]).strip()
         stem_raw = re.sub(r"^\[(markdown|plain|html|moodle)\]", "", stem_raw).strip()
         stem = unescape(stem_raw).strip()
         tokens = _split_answers(rest[open_at + 1:close_at])
-        if any(marker == "?" for marker, _ in tokens) or not tokens:
-            body = rest[open_at + 1:close_at].strip()
-            kind = "true/false" if body.upper() in ("T", "F", "TRUE", "FALSE") else "numeric" if body.startswith("#") else "unsupported"
-            problems.append(f"{where}: {kind} GIFT questions are not supported; only multiple choice ({{=right ~wrong}})")
+        kind = _unsupported_kind(rest[open_at + 1:close_at], tokens)
+        if kind:
+            problems.append(f"{where}: {kind} questions are not supported; only multiple choice "
+                            "({=right ~wrong} or weighted ~%50%right ~%-100%wrong)")
             continue
         options, general, weights = [], "", []
         for marker, raw in tokens:
@@ -151,9 +160,6 @@ def parse(text: str, *, source: str, defaults: dict) -> list[dict]:
             weight_match = _WEIGHT.match(raw.strip())
             weight = float(weight_match.group(1)) if weight_match else (100.0 if marker == "=" else 0.0)
             raw_text = raw.strip()[weight_match.end():] if weight_match else raw.strip()
-            if "->" in raw_text:
-                problems.append(f"{where}: matching GIFT questions are not supported")
-                break
             hash_at = _find_unescaped(raw_text, "#")
             answer_text = raw_text[:hash_at] if hash_at >= 0 else raw_text
             feedback = raw_text[hash_at + 1:] if hash_at >= 0 else ""
@@ -177,9 +183,33 @@ def parse(text: str, *, source: str, defaults: dict) -> list[dict]:
             "options": options,
             "_where": where,
         })
+    if limit is not None and len(questions) + len(problems) > limit:
+        raise GiftError([f"{source}: the file holds {len(questions) + len(problems):,} questions; one import takes at "
+                         f"most {limit:,}: split it into smaller files"])
+    if not questions and not problems:
+        raise GiftError([f"{source}: no questions found (only comments, categories or blank lines)"])
     if problems:
-        raise GiftError(problems)
+        raise GiftError(problems, questions)
     return questions
+
+
+def _unsupported_kind(body: str, tokens) -> str:
+    """The Moodle question type of an answer block this importer does not take, by name; '' for
+    multiple choice."""
+    stripped = body.strip()
+    if not stripped:
+        return "essay (empty answer block {})"
+    if stripped.upper() in ("T", "F", "TRUE", "FALSE") or re.match(r"^(T|F|TRUE|FALSE)\s*#", stripped, re.I):
+        return "true/false"
+    if stripped.startswith("#"):
+        return "numerical"
+    if any("->" in raw for marker, raw in tokens if marker in "=~"):
+        return "matching"
+    if any(marker == "?" for marker, _ in tokens) or not tokens:
+        return "unrecognised"
+    if not any(marker == "~" for marker, _ in tokens):
+        return "short answer (every answer starts with =)"
+    return ""
 
 
 def _slug(text: str) -> str:

@@ -97,9 +97,11 @@ class Question(models.Model):
     def __str__(self):
         return self.key
 
-    def save(self, *args, **kwargs):
-        self.stem_html = rendering.render_markdown(self.stem).html
-        self.explanation_html = rendering.render_markdown(self.explanation).html
+    def save(self, *args, render: bool = True, **kwargs):
+        # render=False: the caller set the HTML already (an import renders before it takes the write lock).
+        if render:
+            self.stem_html = rendering.render_markdown(self.stem).html
+            self.explanation_html = rendering.render_markdown(self.explanation).html
         super().save(*args, **kwargs)
 
     def clean(self):
@@ -127,9 +129,10 @@ class Option(models.Model):
     def __str__(self):
         return self.text[:80]
 
-    def save(self, *args, **kwargs):
-        self.text_html = rendering.render_inline(self.text)
-        self.explanation_html = rendering.render_markdown(self.explanation).html
+    def save(self, *args, render: bool = True, **kwargs):
+        if render:
+            self.text_html = rendering.render_inline(self.text)
+            self.explanation_html = rendering.render_markdown(self.explanation).html
         super().save(*args, **kwargs)
 
 

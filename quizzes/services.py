@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from cheatsheets import rendering
 from courseware.content import SyncReport
 from quizzes import grading, scheduling, statistics
 from quizzes.models import (
@@ -325,31 +326,40 @@ def questions_import(questions: list[dict], *, force: bool | set = False, admin_
     report = SyncReport("Questions")
     domains = known_domains()
     existing = {q.key: q for q in Question.objects.filter(key__in=[q["key"] for q in questions])}
+    writes = []
+    for data in questions:
+        digest = question_digest(data)
+        question = existing.get(data["key"])
+        forced = admin_import or force is True or (isinstance(force, set) and data["key"] in force)
+        if question is not None and question.edited_in_admin and not forced:
+            report.kept.append(data["key"])
+        elif question is not None and question.source_hash == digest and not question.edited_in_admin:
+            report.unchanged.append(data["key"])
+        else:
+            writes.append((data, digest, question))
+    # Markdown is rendered before the transaction, so the database's write lock is held only
+    # for the writes themselves (a long import once starved the task worker of SQLite's lock).
+    html = {text: rendering.render_markdown(text).html
+            for data, _, _ in writes for text in (data["stem"], data["explanation"], *(o["explanation"] for o in data["options"]))}
+    inline = {o["text"]: rendering.render_inline(o["text"]) for data, _, _ in writes for o in data["options"]}
     with transaction.atomic():
-        for data in questions:
-            digest = question_digest(data)
-            question = existing.get(data["key"])
-            forced = admin_import or force is True or (isinstance(force, set) and data["key"] in force)
-            if question is not None and question.edited_in_admin and not forced:
-                report.kept.append(data["key"])
-                continue
-            if question is not None and question.source_hash == digest and not question.edited_in_admin:
-                report.unchanged.append(data["key"])
-                continue
+        for data, digest, question in writes:
             created = question is None
             question = question or Question(key=data["key"])
             for name in ("qtype", "difficulty", "services", "sheet_links", "status", "stem", "explanation", "references"):
                 setattr(question, name, data[name])
             question.source_hash = "" if admin_import else digest
             question.edited_in_admin = admin_import
-            question.save()
+            question.stem_html, question.explanation_html = html[question.stem], html[question.explanation]
+            question.save(render=False)
             question.domains.set([domains[label] for label in data["domains"]])
             options = list(question.options.all()) if not created else []
             for position, option_data in enumerate(data["options"]):
                 option = options[position] if position < len(options) else Option(question=question)
                 option.text, option.is_correct = option_data["text"], option_data["correct"]
                 option.explanation, option.order = option_data["explanation"], position
-                option.save()
+                option.text_html, option.explanation_html = inline[option.text], html[option.explanation]
+                option.save(render=False)
             if len(options) > len(data["options"]):
                 Option.objects.filter(pk__in=[o.pk for o in options[len(data["options"]):]]).delete()
             (report.created if created else report.updated).append(data["key"])
@@ -455,7 +465,7 @@ def bank_sync(*, directory, force: bool = False) -> tuple[SyncReport, SyncReport
     for path in sorted(Path(directory).glob("*.yaml")):
         text = path.read_text(encoding="utf-8")
         try:
-            data = yaml.safe_load(text) or {}
+            data = bank_format.load_yaml(text) or {}
         except yaml.YAMLError:
             data = {}
         if "questions" in data:

@@ -163,3 +163,17 @@ def test_item_statistics_show_in_the_admin(staff_client):
     assert "-0.30 ⚠" in html
     html = staff_client.get(reverse("admin:quizzes_question_change", args=[question.pk])).content.decode()
     assert "4 responses · facility 25% · discrimination -0.30" in html and "flagged for review" in html
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "gift"])
+def test_staff_without_permission_cannot_download_the_bank(client, fmt):
+    """Issue 15: the export URLs gave any staff user the answer keys and drafts."""
+    QuestionFactory()
+    clerk = UserFactory(is_staff=True)
+    client.force_login(clerk)
+    assert client.get(reverse("admin:quizzes_question_export", args=[fmt])).status_code == 403
+    from django.contrib.auth.models import Permission
+
+    clerk.user_permissions.add(Permission.objects.get(codename="view_question"))
+    response = client.get(reverse("admin:quizzes_question_export", args=[fmt]))
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]

@@ -144,10 +144,13 @@ def test_gift_from_moodle_parses_single_and_weighted_multiple():
 
 
 @pytest.mark.parametrize("body, message", [
-    ("::tf::Lambda is serverless. {T}", "true/false GIFT questions are not supported"),
-    ("::num::How many minutes? {#15}", "numeric GIFT questions are not supported"),
-    ("::m::Match {=a -> b =c -> d}", "matching GIFT questions are not supported"),
-    ("::x::No answers here", "no answer block"),
+    ("::tf::Lambda is serverless. {T}", "true/false questions are not supported"),
+    ("::tf2::Lambda is serverless. {FALSE#No it is not.#Yes it is.}", "true/false questions are not supported"),
+    ("::num::How many minutes? {#15}", "numerical questions are not supported"),
+    ("::m::Match {=a -> b =c -> d}", "matching questions are not supported"),
+    ("::sa::Name the queue service. {=SQS =Simple Queue Service}", "short answer (every answer starts with =)"),
+    ("::essay::Describe your design. {}", "essay (empty answer block {}) questions are not supported"),
+    ("::x::No answers here", "description (text without an answer block {...}) is not a question"),
 ])
 def test_gift_unsupported_types_are_named(body, message):
     with pytest.raises(gift.GiftError) as error:
@@ -167,3 +170,90 @@ def test_gift_dump_then_parse_is_identity_with_metadata():
 def test_gift_escape_round_trip():
     text = "a\\b {c} =d ~e #f :g\nh"
     assert gift.unescape(gift.escape(text)) == text
+
+
+def test_gift_with_cr_only_line_endings_gives_each_question_its_own():
+    """Issue 15: CR-only files imported two questions as one."""
+    questions = gift.parse(MOODLE.replace("\n", "\r"), source="mac.gift", defaults={})
+    assert len(questions) == len(gift.parse(MOODLE, source="unix.gift", defaults={}))
+
+
+def test_a_gift_file_with_only_comments_is_an_error_not_an_empty_success():
+    with pytest.raises(gift.GiftError, match="no questions found"):
+        gift.parse("// just a comment\n$CATEGORY: $course$/serverless\n\n// another\n", source="empty.gift", defaults={})
+
+
+def test_every_problem_of_a_gift_file_is_reported_at_once(db):
+    """Parse problems and rule problems of the questions that did parse come back together."""
+    from quizzes.admin import _parse_upload
+
+    text = ("::tf::Lambda is serverless. {T}\n\n"
+            "::two::Which queue? {=SQS ~SNS}\n\n"
+            "::num::How many minutes? {#15}\n")
+
+    class Form:
+        cleaned_data = {"format": "gift", "file": text, "default_domains": [], "default_difficulty": "medium"}
+
+    with pytest.raises(bank_format.BankError) as error:
+        _parse_upload(Form(), "mixed.gift")
+    problems = "\n".join(error.value.problems)
+    assert "question 1" in problems and "true/false" in problems
+    assert "question 3" in problems and "numerical" in problems
+    assert "question 2" in problems and "needs at least 4 options" in problems
+
+
+def test_an_import_over_the_question_limit_is_refused_with_the_limit_named(monkeypatch):
+    monkeypatch.setattr(bank_format, "MAX_IMPORT_QUESTIONS", 3)
+    many = "\n\n".join(f"::q{i}::Pick one? {{=a ~b ~c ~d}}" for i in range(5))
+    with pytest.raises(gift.GiftError, match="holds 5 questions; one import takes at most 3"):
+        gift.parse(many, source="big.gift", defaults={}, limit=bank_format.MAX_IMPORT_QUESTIONS)
+    with pytest.raises(bank_format.BankError, match="holds 5 questions; one import takes at most 3"):
+        bank_format.parse(bank_format.dump([]).replace("questions: []", "questions: [1, 2, 3, 4, 5]"), source="big.yaml",
+                          known_domains=set(), limit=3)
+
+
+BOMB = """
+a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]
+questions:
+  - id: bomb
+    type: single
+    domains: [DVA-C02/development]
+    difficulty: easy
+    services: *c
+    stem: Which?
+    options: []
+"""
+
+
+@pytest.mark.parametrize("text, says", [
+    (BOMB, "aliases (*name) are not allowed"),
+    ("questions:\n  - id: deep\n    stem: " + "[" * 200 + "]" * 200 + "\n", "nested more than 12 levels deep"),
+])
+def test_yaml_aliases_and_deep_nesting_are_refused_by_name(text, says):
+    """Issue 15: a 781-byte alias bomb expanded to 72 MB; deep nesting raised RecursionError (500)."""
+    with pytest.raises(bank_format.BankError) as error:
+        bank_format.parse(text, source="evil.yaml", known_domains=set())
+    assert says in str(error.value) and "evil.yaml: invalid YAML at line" in str(error.value)
+
+
+def test_field_types_and_lengths_are_checked_against_the_model():
+    from tests.quizzes.test_services import bank_dicts
+
+    data = bank_dicts(1)[0]
+    text = bank_format.dump([data])
+    import yaml
+
+    raw = yaml.safe_load(text)
+    raw["questions"][0]["id"] = "x" * 404
+    raw["questions"][0]["stem"] = ["a", "list"]
+    raw["questions"][0]["services"] = [{"nested": "map"}]
+    raw["questions"][0]["options"][0]["text"] = "y" * 3000
+    with pytest.raises(bank_format.BankError) as error:
+        bank_format.parse(yaml.safe_dump(raw), source="types.yaml", known_domains={"DVA-C02/development"})
+    problems = "\n".join(error.value.problems)
+    assert "'id' is 404 characters long (at most 100)" in problems
+    assert "'stem' must be text (got a list)" in problems
+    assert "'services' must be a list of text items" in problems
+    assert "option 1 'text' is 3000 characters long (at most 2000)" in problems
