@@ -69,6 +69,7 @@ class Rendered:
     toc_html: str
     text: str
     sections: list[dict] = field(default_factory=list)
+    dropped: str = ""  # visible text the sanitiser removed (an unclosed <math>, a <script>...), if any
 
 
 def sanitize(fragment: str) -> str:
@@ -93,9 +94,29 @@ def plain_text(fragment: str) -> str:
 def render_markdown(source: str) -> Rendered:
     """Render Markdown to sanitised HTML plus its table of contents and h2 sections."""
     md = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html")
-    body = sanitize(md.convert(source))
+    raw = md.convert(source)
+    body = sanitize(raw)
     toc = sanitize(md.toc) if md.toc_tokens else ""
-    return Rendered(html=body, toc_html=toc, text=plain_text(body), sections=split_sections(body))
+    text = plain_text(body)
+    return Rendered(html=body, toc_html=toc, text=text, sections=split_sections(body), dropped=dropped_text(raw, text))
+
+
+_WORD = re.compile(r"\w+")
+
+
+def dropped_text(raw_html: str, kept_text: str) -> str:
+    """The visible text of ``raw_html`` that did not survive sanitising, from the first word lost
+    (up to 80 characters); "" when nothing was. A tag the sanitiser removes with its content, or
+    one left open (``<math>`` without ``</math>`` swallows the rest of the page), shows here."""
+    raw_text = plain_text(raw_html)
+    kept = _WORD.findall(kept_text)
+    position = 0
+    for match in _WORD.finditer(raw_text):
+        if position < len(kept) and kept[position] == match.group():
+            position += 1
+            continue
+        return raw_text[match.start():match.start() + 80]
+    return ""
 
 
 def render_inline(source: str) -> str:

@@ -22,6 +22,7 @@ from django.db import transaction
 
 from courseware.content import SyncReport
 
+from cheatsheets import rendering
 from cheatsheets.models import Category, CheatSheet
 
 REQUIRED_KEYS = ("title", "slug", "summary", "category", "services", "order", "last_reviewed", "exam_tips", "sources")
@@ -146,6 +147,11 @@ def parse_file(path: Path) -> tuple[SheetFile | None, list[str]]:
         "sources": [{"title": str(s["title"]).strip(), "url": s["url"]} for s in data["sources"]],
         "body_markdown": body + "\n",
     }
+    dropped = rendering.render_sheet(fields["body_markdown"], fields["exam_tips"]).dropped
+    if dropped:
+        return None, [_problem(path, f"the sanitiser removes content starting at “{dropped}”: a tag it does not allow "
+                                     "(<script>, <style>, <svg>, <math>, <iframe>...) or one left unclosed; write it "
+                                     "in Markdown or close the tag")]
     return SheetFile(path=path, digest=hashlib.sha256(raw).hexdigest(), fields=fields), []
 
 

@@ -11,6 +11,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/password_reset/done/", views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("cheatsheets/", include("cheatsheets.urls")),
     path("quizzes/", include("quizzes.urls")),

@@ -1,11 +1,13 @@
 from django.contrib import messages
+from django.conf import settings
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from cheatsheets import selectors as sheet_selectors
-from courseware.forms import SignUpForm
+from courseware.forms import HonestPasswordResetForm, SignUpForm
 from labs import selectors as lab_selectors
 from quizzes import selectors as quiz_selectors
 
@@ -43,3 +45,30 @@ def signup(request):
 
 def coming_soon(request, pillar):
     return render(request, "courseware/coming_soon.html", {"pillar": pillar})
+
+
+def _mail_goes_to_files() -> bool:
+    return settings.EMAIL_BACKEND.endswith("filebased.EmailBackend")
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Says plainly when the reset mail could not be sent, and where it goes on a laptop."""
+
+    form_class = HonestPasswordResetForm
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if form.failed:
+            form.add_error(None, "The reset email could not be sent: the site's mail server refused it or could not "
+                                 "be reached. Nothing was sent. Try again later, or ask the site's operator.")
+            return self.form_invalid(form)
+        return response
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "mail_to_files": _mail_goes_to_files()}
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "mail_to_files": _mail_goes_to_files(),
+                "mail_folder": getattr(settings, "EMAIL_FILE_PATH", "")}

@@ -39,8 +39,15 @@ def page(browser, live_server):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light")
     page = context.new_page()
     page.set_default_timeout(20_000)
+    # Every page runs under the site's Content-Security-Policy: a violation or an uncaught script
+    # error anywhere in a flow fails the test that caused it.
+    problems = []
+    page.on("console", lambda message: problems.append(f"console: {message.text}")
+            if message.type == "error" and "Content Security Policy" in message.text else None)
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
     yield page
     context.close()
+    assert not problems, "\n".join(problems)
 
 
 @pytest.fixture

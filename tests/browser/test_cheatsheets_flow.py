@@ -105,3 +105,20 @@ def test_print_stylesheet_hides_the_chrome_and_opens_answers(page, live_server, 
     expect(page.locator(".prose details").first).to_have_attribute("open", "")
     pdf = page.pdf()
     assert pdf.startswith(b"%PDF")
+
+
+def test_the_content_security_policy_refuses_an_injected_inline_script(browser, live_server):
+    """What the page fixture watches for: an inline script without the nonce does not run and
+    Chromium reports the violation (issue 15: a CSP on the site's pages)."""
+    context = browser.new_context()
+    page = context.new_page()
+    violations = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(live_server.url + "/accounts/login/")
+    page.evaluate("""() => { const s = document.createElement('script'); s.textContent = 'window.ran = true';
+                             document.head.appendChild(s); }""")
+    assert page.evaluate("() => window.ran === true") is False
+    page.wait_for_timeout(200)
+    assert violations and "script-src" in violations[0]
+    assert page.evaluate("() => document.documentElement.dataset.theme") in ("light", "dark")  # the nonce'd one ran
+    context.close()

@@ -183,3 +183,17 @@ def test_shipped_content_syncs_cleanly():
     first = run_sync()
     assert "0 updated" in first and CheatSheet.objects.count() >= 23
     assert "(0 changed)" in run_sync()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("tag", ["<math><mi>x</mi>", "A diagram: <svg> here", "<style>p { color: red }"])
+def test_an_unclosed_tag_that_would_swallow_the_sheet_fails_the_sync(content, tag):
+    """Issue 15: an unclosed <math>, <svg> or <style> deleted the rest of the sheet silently."""
+    body = VALID.format(slug="broken").replace("- A queue.", f"- A queue.\n\n{tag}\n\nEverything after this line matters.")
+    write(content, "broken.md", body)
+    with pytest.raises(CommandError) as error:
+        run_sync()
+    message = str(error.value)
+    assert "broken.md: the sanitiser removes content starting at" in message
+    assert "Everything after this line matters" in message or "here Everything" in message or "p color" in message
+    assert CheatSheet.objects.count() == 0

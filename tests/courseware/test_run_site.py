@@ -48,3 +48,13 @@ def test_a_child_that_keeps_dying_stops_the_site_with_its_code():
         assert "worker exited with code 4, 3 times in 60 s; stopping the site" in said[-1]
     finally:
         supervisor.stop_all(grace=2)
+
+
+def test_the_development_site_refuses_https_mode(settings):
+    """Issue 15: with HTTPS=1 the development server treated plain HTTP as HTTPS."""
+    import pytest
+    from django.core.management import CommandError, call_command
+
+    settings.HTTPS = True
+    with pytest.raises(CommandError, match="serves plain HTTP only: unset HTTPS"):
+        call_command("run_site")

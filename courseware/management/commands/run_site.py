@@ -12,7 +12,7 @@ import time
 from collections import deque
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 RESTART_LIMIT = 5
 RESTART_WINDOW = 60.0
@@ -74,6 +74,12 @@ class Command(BaseCommand):
         parser.add_argument("--port", default="8000")
 
     def handle(self, *args, host, port, **options):
+        if getattr(settings, "HTTPS", False) and any(argv and argv[0] == "runserver" for argv in settings.SITE_PROCESSES.values()):
+            # runserver speaks plain HTTP: with HTTPS=1 it would mark cookies secure-only and
+            # redirect to an https:// that nothing serves, or, behind BEHIND_PROXY, believe any
+            # client that sends X-Forwarded-Proto: https.
+            raise CommandError("HTTPS=1 is for the production server behind a TLS proxy (README, \"Production\"). "
+                               "The development server that `make run` starts serves plain HTTP only: unset HTTPS.")
         commands = {name: [sys.executable, "manage.py", *(part.format(host=host, port=port) for part in argv)]
                     for name, argv in settings.SITE_PROCESSES.items()}
         supervisor = Supervisor(commands, cwd=settings.BASE_DIR, say=self.stdout.write)
