@@ -44,16 +44,23 @@ _site_account = {"id": None, "error": "", "at": 0.0}
 _site_lock = threading.Lock()
 
 
-def site_account_id() -> tuple[str | None, str]:
-    """(the site's AWS account id, why it is unknown): the setting, or asked of STS once per process
-    (a failure is asked again after a minute)."""
+NOT_CONFIGURED = ("the operator has not set LABS_AWS_SITE_ACCOUNT_ID (`manage.py lab_account identify` asks AWS "
+                  "which account the site's credentials belong to)")
+
+
+def site_account_id(*, lookup: bool = False) -> tuple[str | None, str]:
+    """(the site's AWS account id, why it is unknown). Page views pass lookup=False and read only
+    the setting (or what an earlier lookup found): a page view must never make the server probe
+    for credentials, which on a machine without any means a walk to the EC2 metadata address.
+    Actions that use the site's credentials anyway (connecting a role) may look it up, with a
+    short timeout; a failure is asked again after a minute."""
     if settings.LABS_AWS_SITE_ACCOUNT_ID:
         return settings.LABS_AWS_SITE_ACCOUNT_ID, ""
     with _site_lock:
-        if _site_account["id"] or time.monotonic() - _site_account["at"] < 60 and _site_account["at"]:
-            return _site_account["id"], _site_account["error"]
+        if _site_account["id"] or not lookup or (time.monotonic() - _site_account["at"] < 60 and _site_account["at"]):
+            return _site_account["id"], _site_account["error"] or ("" if _site_account["id"] else NOT_CONFIGURED)
         try:
-            _site_account["id"] = aws.site_client("sts").get_caller_identity()["Account"]
+            _site_account["id"] = aws.site_identity()["Account"]
             _site_account["error"] = ""
         except (ClientError, BotoCoreError) as error:
             _site_account["id"] = None
@@ -117,7 +124,7 @@ def check_role(*, role_arn: str, external_id: str, region: str, session_name: st
                                       seconds=900)
     except (ClientError, BotoCoreError) as error:
         if aws.error_code(error) in ("AccessDenied", "AccessDeniedException"):
-            site, _ = site_account_id()
+            site, _ = site_account_id(lookup=True)
             raise ConnectionRefused(
                 f"The site could not assume {role_arn} with your external id. Check that the role exists, that its "
                 f"trust policy allows the account {site or 'of this site'} with the condition sts:ExternalId = "

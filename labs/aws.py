@@ -114,6 +114,20 @@ def site_client(service: str, region: str | None = None):
     )
 
 
+def site_identity() -> dict:
+    """GetCallerIdentity for the site's own credentials, quickly: one attempt, short timeouts, and
+    at most one short try of the instance metadata service when nothing else has credentials."""
+    import botocore.session
+
+    core = botocore.session.get_session()
+    core.set_config_variable("metadata_service_timeout", 1)
+    core.set_config_variable("metadata_service_num_attempts", 1)
+    client = boto3.Session(botocore_session=core).client(
+        "sts", region_name=settings.LABS_AWS_REGIONS[0],
+        config=Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=2, read_timeout=5))
+    return client.get_caller_identity()
+
+
 def client_config(target: Target) -> Config:
     options = {"retries": RETRIES, "connect_timeout": 5, "read_timeout": 60}
     if target.is_local:

@@ -13,18 +13,22 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from django.contrib import messages
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from labs import aws, sandbox, selectors
 from labs.aws import error_code, is_not_found
-from labs.catalog import video
+from labs.catalog import video, video_ffmpeg
+from labs.functions.video_transcoder import app as transcoder
 from labs.lab import Names
 from labs.models import LabRun, LedgerEntry, RunEvent
 
 LIST_LIMIT = 12
+MAX_PENDING = 2  # a learner's page uploads being transcoded at once (each can take minutes of CPU)
 PRESIGNED_SECONDS = 3600
 # What the function writes; anything else in the bucket is served as a download, never inline.
 INLINE_TYPES = {"video/mp4", "image/jpeg", "application/json"}
@@ -241,30 +245,106 @@ def run_media(request, pk, key):
     return response
 
 
+class _CappedUpload(FileUploadHandler):
+    """Stops reading a request body once it passes the upload limit (a client may send no
+    Content-Length, or a false one): nothing more reaches the disk."""
+
+    def __init__(self, request, limit: int):
+        super().__init__(request)
+        self.limit, self.received = limit, 0
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            raise StopUpload(connection_reset=True)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+def upload_name(raw: str, limit: int = 200) -> str:
+    """The file's own name, without folders, shortened to ``limit`` characters keeping its suffix."""
+    name = raw.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if len(name) <= limit:
+        return name
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or len(suffix) > 10:
+        return name[:limit]
+    return stem[: limit - len(suffix) - 1].rstrip() + "." + suffix
+
+
+def pending_transcodes(run: LabRun) -> int:
+    """Uploads of this run whose manifest is not written yet: transcodes in flight or queued."""
+    s3 = aws.clients_for(run.sandbox).s3
+    uploads = s3.list_objects_v2(Bucket=uploads_bucket_of(run), Prefix=video.UPLOAD_PREFIX).get("Contents", [])
+    done = {item["Key"] for item in s3.list_objects_v2(Bucket=output_bucket_of(run)).get("Contents", [])
+            if item["Key"].endswith("/manifest.json")}
+    return sum(1 for item in uploads if f"{transcoder.output_name(item['Key'])}/manifest.json" not in done)
+
+
+def probe_upload(upload) -> str:
+    """Why this file will not be transcoded (not a video container, too long, too large), or ""."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".upload") as copy:
+        for chunk in upload.chunks():
+            copy.write(chunk)
+        copy.flush()
+        upload.seek(0)
+        try:
+            info = transcoder.probe(str(video_ffmpeg.ffmpeg_binary()), copy.name, timeout=30)
+            transcoder.check_limits(info)
+        except transcoder.Unusable as refused:
+            return str(refused)
+    return ""
+
+
+@csrf_exempt  # the token is checked below, after the upload handlers are in place
 @require_POST
 def run_video_upload(request, pk):
     """A video of the learner's own, put under uploads/ in the run's uploads bucket."""
+    limit = upload_limit_bytes()
+    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    if declared > limit + 64 * 1024:  # refuse before reading: the body would go to /tmp
+        return HttpResponse(f"The upload is {declared / 1e6:.0f} MB; uploads through the page are limited to "
+                            f"{limit // 1_000_000} MB (use the AWS CLI for bigger files).", status=413,
+                            content_type="text/plain; charset=utf-8")
+    capped = _CappedUpload(request, limit + 64 * 1024)
+    request.upload_handlers.insert(0, capped)
+    return _run_video_upload(request, pk, capped)
+
+
+@csrf_protect
+def _run_video_upload(request, pk, capped: _CappedUpload):
     run = _run_video(request, pk)
     upload = request.FILES.get("video")
-    problem = ""
+    problem, name = "", ""
     if run.is_finished:
         problem = "This run is over: start a new one to upload videos."
     elif upload is None:
-        problem = "Choose a video file to upload."
+        problem = (f"The upload is larger than {upload_limit_bytes() // 1_000_000} MB and was stopped."
+                   if capped.received > capped.limit else "Choose a video file to upload.")
     elif upload.size > upload_limit_bytes():
         problem = f"{upload.name} is {upload.size / 1e6:.0f} MB; uploads through the page are limited to " \
                   f"{upload_limit_bytes() // 1_000_000} MB (use the AWS CLI for bigger files)."
     else:
-        name = upload.name.replace("\\", "/").rsplit("/", 1)[-1].strip()[:200]
+        name = upload_name(upload.name)
         if not name.endswith(video.VIDEO_SUFFIXES):
             problem = f"{name} does not end in a video suffix the trigger listens for ({', '.join(video.VIDEO_SUFFIXES)})."
         elif run.sandbox.is_local and not sandbox.status().up:
             problem = "The local sandbox is not running."
+        else:
+            problem = probe_upload(upload)
     if not problem:
         try:
-            aws.clients_for(run.sandbox).s3.put_object(
-                Bucket=uploads_bucket_of(run), Key=video.UPLOAD_PREFIX + name, Body=upload.file,
-                ContentType=upload.content_type or "application/octet-stream")
+            if pending_transcodes(run) >= MAX_PENDING:
+                problem = (f"{MAX_PENDING} of your videos are still being transcoded: wait until they appear "
+                           "here, then upload the next one.")
+            else:
+                aws.clients_for(run.sandbox).s3.put_object(
+                    Bucket=uploads_bucket_of(run), Key=video.UPLOAD_PREFIX + name, Body=upload.file,
+                    ContentType=upload.content_type or "application/octet-stream")
         except Exception as error:  # noqa: BLE001
             problem = f"The upload failed: {aws.error_message(error)}"
     if request.htmx:

@@ -190,13 +190,31 @@ def test_checking_and_disconnecting(aws_world, learner_client, learner):
 
 
 def test_the_page_says_when_the_site_does_not_know_its_own_account(learner_client, settings, monkeypatch):
+    """Issue 15: a page view made the server look up its own AWS credentials (which probes the EC2
+    metadata address on a machine without any). Now a page reads only the setting."""
     settings.LABS_AWS_SITE_ACCOUNT_ID = ""
     accounts.forget_site_account()
-    monkeypatch.setattr(aws, "site_client", lambda *a, **k: (_ for _ in ()).throw(
-        __import__("botocore.exceptions", fromlist=["NoCredentialsError"]).NoCredentialsError()))
+
+    def no_lookup(*args, **kwargs):
+        raise AssertionError("a page view looked up the site's AWS identity")
+
+    monkeypatch.setattr(aws, "site_identity", no_lookup)
+    monkeypatch.setattr(aws, "site_client", no_lookup)
     html = learner_client.get(reverse("labs:account")).content.decode()
+    assert learner_client.get(reverse("labs:account_template")).status_code == 200
     accounts.forget_site_account()
-    assert "does not know its own AWS account" in html and "no AWS credentials of its own" in html
+    assert "does not know its own AWS account" in html and "has not set LABS_AWS_SITE_ACCOUNT_ID" in html
+    assert "lab_account identify" in html
+
+
+def test_the_operator_command_names_the_sites_account(moto_aws):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("lab_account", "identify", stdout=out)
+    assert "Set LABS_AWS_SITE_ACCOUNT_ID=123456789012" in out.getvalue()
 
 
 def test_a_quick_create_link_when_the_template_is_published(aws_world, learner_client, learner, settings):

@@ -95,9 +95,13 @@ def test_an_automatic_run_transcodes_serves_the_renditions_and_leaves_nothing(vi
     assert mine["status"] == "ok" and mine["source"]["key"] == f"uploads/{sample.name}"
     # Lists of other files, naming a real video on this machine, uploaded as "clips": in the local
     # sandbox ffmpeg runs on the host, so reading what they name would expose the host's files.
+    # The page refuses them by probing; put straight into the bucket (as the CLI can), the
+    # function refuses them and writes only an error manifest.
     for kind, (body, named) in crafted_uploads(sample).items():
         crafted = SimpleUploadedFile(f"crafted-{kind}.mp4", body, content_type="video/mp4")
-        client.post(reverse("labs:video_upload", args=[run.pk]), {"video": crafted}, HTTP_HX_REQUEST="true")
+        page = client.post(reverse("labs:video_upload", args=[run.pk]), {"video": crafted}, HTTP_HX_REQUEST="true")
+        assert "not a video container the lab accepts" in page.content.decode() and named in page.content.decode()
+        s3.put_object(Bucket=run.outputs["uploads_bucket"], Key=f"uploads/crafted-{kind}.mp4", Body=body)
         refused = wait_for(s3, outputs, f"crafted-{kind}/manifest.json")
         assert refused["status"] == "error" and named in refused["reason"], refused
         assert [item["Key"] for item in s3.list_objects_v2(Bucket=outputs, Prefix=f"crafted-{kind}/")["Contents"]] \

@@ -294,3 +294,17 @@ def test_one_ffmpeg_process_decodes_once_for_every_output():
     assert graph.startswith("[0:v]split=4")  # three renditions and the poster
     assert command.count("libx264") == 3 and command.count("+faststart") == 3 and command.count("veryfast") == 3
     assert command[-1].endswith("poster.jpg")
+
+
+@pytest.mark.parametrize("variable, value, says", [
+    ("MAX_SECONDS", "1", "long; this function transcodes at most 1 s"),
+    ("MAX_PIXELS", str(640 * 360), "this function transcodes at most 230,400 pixels a frame"),
+])
+def test_a_video_too_long_or_too_large_is_refused_before_transcoding(buckets, clips, monkeypatch, variable, value, says):
+    """Issue 15: an hour of 1080p is ~5 MB but a quarter hour of CPU; the function bounds the work."""
+    _, path = clips["hd"]  # 2 s of 1920x1080
+    monkeypatch.setenv(variable, value)
+    upload(buckets, "uploads/big.mp4", path.read_bytes())
+    made = manifest(buckets, "big")
+    assert made["status"] == "error" and says in made["reason"]
+    assert list(listed(buckets, "big/")) == ["big/manifest.json"]

@@ -111,3 +111,61 @@ def test_the_local_sandbox_has_no_layer_to_keep(client):
     client.post(reverse("labs:video_keep_layer", args=[run.pk]))
     run.refresh_from_db()
     assert "keep_layer" not in run.outputs
+
+
+def test_an_upload_over_the_limit_is_refused_before_its_body_is_read(client, sandbox_down, settings):
+    """Issue 15: over-limit uploads were refused only after ~199 MB had been written to /tmp."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.LABS_VIDEO_UPLOAD_MB = 1
+    run = video_run()
+    client.force_login(run.user)
+    big = SimpleUploadedFile("big.mp4", b"\0" * 1_200_000, content_type="video/mp4")
+    response = client.post(reverse("labs:video_upload", args=[run.pk]), {"video": big}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 413 and "limited to 1 MB" in response.content.decode()
+
+
+def test_the_streaming_cap_stops_a_body_that_lies_about_its_length():
+    from django.core.files.uploadhandler import StopUpload
+    from django.test import RequestFactory
+
+    from labs.video_views import _CappedUpload
+
+    capped = _CappedUpload(RequestFactory().post("/"), limit=100)
+    assert capped.receive_data_chunk(b"x" * 60, 0) == b"x" * 60
+    with pytest.raises(StopUpload):
+        capped.receive_data_chunk(b"x" * 60, 60)
+
+
+def test_a_long_name_keeps_its_video_suffix():
+    """Issue 15: a 300-character .mp4 name was cut to 200 and refused as "not a video suffix"."""
+    from labs.video_views import upload_name
+
+    name = upload_name("folder/" + "a" * 300 + ".mp4")
+    assert len(name) == 200 and name.endswith(".mp4")
+    assert upload_name("short clip.mov") == "short clip.mov"
+
+
+def test_a_page_upload_is_probed_and_a_learner_has_at_most_two_transcodes_at_once(client, monkeypatch):
+    """Issue 15: uploads are probed before they are accepted (not a video, too long, too large),
+    and a learner's page uploads wait while two of theirs are still being transcoded."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from labs import video_views
+    from labs.catalog import video_ffmpeg
+
+    run = video_run(sandbox=SandboxFactory(kind=Sandbox.Kind.AWS))
+    client.force_login(run.user)
+    notes = SimpleUploadedFile("notes.mp4", b"Meeting notes, not a video.\n", content_type="video/mp4")
+    answer = client.post(reverse("labs:video_upload", args=[run.pk]), {"video": notes}, HTTP_HX_REQUEST="true")
+    assert "This is not a video container the lab accepts" in answer.content.decode()
+    clip = video_ffmpeg.sample_clip(video_ffmpeg.ClipSpec(640, 360, 1.0, bitrate_kbps=3000))
+    monkeypatch.setenv("MAX_SECONDS", "0.5")
+    with open(clip, "rb") as handle:
+        answer = client.post(reverse("labs:video_upload", args=[run.pk]), {"video": handle}, HTTP_HX_REQUEST="true")
+    assert "this function transcodes at most 0 s" in answer.content.decode() or "at most 1 s" in answer.content.decode()
+    monkeypatch.delenv("MAX_SECONDS")
+    monkeypatch.setattr(video_views, "pending_transcodes", lambda run: 2)
+    with open(clip, "rb") as handle:
+        answer = client.post(reverse("labs:video_upload", args=[run.pk]), {"video": handle}, HTTP_HX_REQUEST="true")
+    assert "2 of your videos are still being transcoded" in answer.content.decode()

@@ -39,6 +39,10 @@ import boto3
 UPLOAD_PREFIX = "uploads/"
 POSTER_AT_SECONDS = 1.0
 SAFETY_SECONDS = 20  # left at the end of the invocation to write an error manifest
+# What one upload may ask of the function: a short clip is a lab, an hour of 1080p (about 5 MB
+# once compressed) is a quarter of an hour of CPU. The lab sets both; these are the defaults.
+MAX_SECONDS = 600
+MAX_PIXELS = 3840 * 2160  # 4K UHD
 
 
 @dataclass(frozen=True)
@@ -284,6 +288,20 @@ def parse_probe(text: str) -> Probe:
                  float(fps.group(1)) if fps else None, audio)
 
 
+def check_limits(info: Probe) -> None:
+    """Refuse work out of proportion to a lab: too long or too large a picture (the env can set both)."""
+    max_seconds = float(os.environ.get("MAX_SECONDS") or MAX_SECONDS)
+    max_pixels = int(os.environ.get("MAX_PIXELS") or MAX_PIXELS)
+    if info.duration is None:
+        raise Unusable("The video does not say how long it is: the file is incomplete or a live stream.")
+    if info.duration > max_seconds:
+        raise Unusable(f"The video is {info.duration:.0f} s long; this function transcodes at most {max_seconds:.0f} s. "
+                       "Upload a shorter clip.")
+    if info.width * info.height > max_pixels:
+        raise Unusable(f"The video is {info.width}x{info.height}; this function transcodes at most "
+                       f"{max_pixels:,} pixels a frame (4K UHD is 3840x2160).")
+
+
 def _last_line(text: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return lines[-1][:300] if lines else "no output"
@@ -343,6 +361,7 @@ def transcode(ffmpeg: str, source: str, work: str, name: str, deadline: float, t
     started = time.monotonic()
     demuxer = container_of(source)
     info = probe(ffmpeg, source, timeout=max(deadline - started, 5), demuxer=demuxer)
+    check_limits(info)
     planned = plan(info.width, info.height)
     poster = (planned[-1][1], planned[-1][2])  # the size of the largest rendition: no jump when it starts
     poster_at = min(POSTER_AT_SECONDS, (info.duration or 0) / 3)

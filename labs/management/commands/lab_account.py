@@ -2,6 +2,7 @@
 
     manage.py lab_account template [--external-id ID] [--site-account ID]   # print the role's CloudFormation template
     manage.py lab_account rotate-keys                                        # re-encrypt stored keys with the newest key
+    manage.py lab_account identify                                           # which AWS account the site's credentials are
 """
 
 from django.conf import settings
@@ -22,12 +23,27 @@ class Command(BaseCommand):
         template.add_argument("--site-account", default=settings.LABS_AWS_SITE_ACCOUNT_ID,
                               help="The site's AWS account id (default: LABS_AWS_SITE_ACCOUNT_ID).")
         commands.add_parser("rotate-keys", help="Re-encrypt every stored key pair with the first of LABS_SECRET_KEYS.")
+        commands.add_parser("identify", help="Ask AWS (STS GetCallerIdentity, short timeout) which account the site's "
+                                             "own credentials belong to, to set LABS_AWS_SITE_ACCOUNT_ID.")
 
     def handle(self, *args, command, **options):
         if command == "template":
             self.stdout.write(aws_role.template_yaml(regions=settings.LABS_AWS_REGIONS,
                                                      external_id=options["external_id"],
                                                      site_account_id=options["site_account"]), ending="")
+            return
+        if command == "identify":
+            from botocore.exceptions import BotoCoreError, ClientError
+
+            from labs import aws
+
+            try:
+                identity = aws.site_identity()
+            except (ClientError, BotoCoreError) as error:
+                raise CommandError("The site's AWS credentials could not be checked: "
+                                   + aws.error_message(error, service="sts", operation="GetCallerIdentity")) from None
+            self.stdout.write(f"The site's credentials are {identity['Arn']} in account {identity['Account']}.\n"
+                              f"Set LABS_AWS_SITE_ACCOUNT_ID={identity['Account']} in the site's environment.")
             return
         rotated = 0
         for sandbox in Sandbox.objects.exclude(keys_encrypted=""):
