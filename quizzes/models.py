@@ -145,6 +145,7 @@ class Selection(models.TextChoices):
     FIXED = "fixed", "Fixed questions"
     RANDOM = "random", "Random by domain weights"
     REVIEW = "review", "The learner's due mistakes"
+    FINAL = "final", "Final exam: by domain weights, questions the learner has not seen first"
 
 
 class QuizQuerySet(models.QuerySet):

@@ -3,7 +3,7 @@
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from quizzes import charts
@@ -15,9 +15,46 @@ def attempt_for(user, pk) -> Attempt | None:
     return Attempt.objects.select_related("quiz__blueprint").filter(pk=pk, user=user).first()
 
 
+@dataclass
+class ExamEntry:
+    quiz: Quiz
+    taken: int = 0
+    best: int | None = None
+    passed: bool = False
+
+
+@dataclass
+class ExamGroup:
+    code: str
+    name: str
+    forms: list
+    others: list  # the random mock exam and the final exam
+
+
+def exam_groups(quizzes, user) -> list[ExamGroup]:
+    """Mock exams by certification: the fixed forms (with how often the learner took each and
+    their best scaled score) and the random and final exams."""
+    exams = [q for q in quizzes if q.is_exam]
+    best = {}
+    if user.is_authenticated:
+        rows = (Attempt.objects.filter(user=user, quiz__in=exams, status=AttemptStatus.SUBMITTED)
+                .values("quiz_id").annotate(taken=Count("id"), best=Max("scaled_score")))
+        best = {row["quiz_id"]: row for row in rows}
+    groups: dict[str, ExamGroup] = {}
+    for quiz in exams:
+        group = groups.setdefault(quiz.blueprint.code, ExamGroup(quiz.blueprint.code, quiz.blueprint.name, [], []))
+        row = best.get(quiz.pk, {})
+        entry = ExamEntry(quiz, row.get("taken", 0), row.get("best"),
+                          bool(row.get("best") is not None and row["best"] >= quiz.passing_score))
+        (group.forms if quiz.selection == Selection.FIXED else group.others).append(entry)
+    return list(groups.values())
+
+
 def quiz_index(user) -> dict:
-    quizzes = list(Quiz.objects.published())
-    data = {"quizzes": quizzes, "open_attempts": [], "history": [], "due_reviews": 0}
+    quizzes = list(Quiz.objects.published().select_related("blueprint"))
+    data = {"quizzes": quizzes, "open_attempts": [], "history": [], "due_reviews": 0,
+            "exam_groups": exam_groups(quizzes, user),
+            "practice": [q for q in quizzes if not q.is_exam and q.selection != Selection.REVIEW]}
     if user.is_authenticated:
         attempts = list(Attempt.objects.for_user(user).select_related("quiz")[:30])
         data["open_attempts"] = [a for a in attempts if a.is_open]

@@ -55,6 +55,15 @@ def _candidate_questions(quiz: Quiz, user):
     return found
 
 
+def _last_seen(user, question_ids) -> dict[int, float]:
+    """When the learner last had each question in front of them (any attempt), as a timestamp."""
+    from django.db.models import Max
+
+    rows = (Answer.objects.filter(attempt__user=user, question_id__in=question_ids)
+            .values("question_id").annotate(last=Max("attempt__started_at")))
+    return {row["question_id"]: row["last"].timestamp() for row in rows}
+
+
 def draw_pool_size(quiz: Quiz, user) -> int:
     """How many questions an attempt of this quiz can draw from right now."""
     return len(_candidate_questions(quiz, user))
@@ -69,7 +78,7 @@ def attempt_start(*, user, quiz: Quiz, rng: random.Random | None = None) -> Atte
     """Draw the questions, fix their order and each question's option order, and store them."""
     rng = rng or random.Random()
     candidates = _candidate_questions(quiz, user)
-    if quiz.selection == Selection.RANDOM:
+    if quiz.selection in (Selection.RANDOM, Selection.FINAL):
         domains = _domain_of(quiz, [q.pk for q in candidates])
         pools: dict[str, list] = {}
         for question in candidates:
@@ -77,7 +86,15 @@ def attempt_start(*, user, quiz: Quiz, rng: random.Random | None = None) -> Atte
                 pools.setdefault(domains[question.pk].key, []).append(question)
         weights = {d.key: d.weight for d in quiz.blueprint.domains.all()}
         counts = grading.draw_counts(weights, quiz.question_count, {k: len(v) for k, v in pools.items()})
-        chosen = [q for key, n in counts.items() for q in rng.sample(pools.get(key, []), n)]
+        if quiz.selection == Selection.FINAL:
+            # Unseen questions first (in random order), then the ones seen longest ago.
+            seen = _last_seen(user, [q.pk for q in candidates])
+            for pool in pools.values():
+                rng.shuffle(pool)
+                pool.sort(key=lambda q: (q.pk in seen, seen.get(q.pk) or 0))
+            chosen = [q for key, n in counts.items() for q in pools.get(key, [])[:n]]
+        else:
+            chosen = [q for key, n in counts.items() for q in rng.sample(pools.get(key, []), n)]
         rng.shuffle(chosen)
     else:
         chosen = candidates[: quiz.question_count] if quiz.selection == Selection.REVIEW else candidates
@@ -386,7 +403,10 @@ def quizzes_import(definitions: list[dict], *, force: bool = False) -> SyncRepor
                 "filter_services": data.get("services", []), "filter_difficulties": data.get("difficulties", []),
                 "filter_sheet_categories": data.get("sheet_categories", []), "order": data.get("order", 100),
             }
-            if quiz is not None and all(getattr(quiz, k) == v for k, v in values.items()):
+            listed = list(QuizQuestion.objects.filter(quiz=quiz).order_by("position")
+                          .values_list("question__key", flat=True)) if quiz is not None else []
+            same_questions = not data.get("questions") or listed == list(data["questions"])
+            if quiz is not None and same_questions and all(getattr(quiz, k) == v for k, v in values.items()):
                 report.unchanged.append(data["slug"])
                 continue
             created = quiz is None

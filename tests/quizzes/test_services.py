@@ -367,3 +367,42 @@ def test_time_spent_that_is_not_a_number_is_a_named_error(bank):
     attempt = services.attempt_start(user=UserFactory(), quiz=QuizFactory(question_count=3))
     with pytest.raises(services.QuizError, match="time_spent must be a whole number"):
         services.answer_save(attempt=attempt, position=0, option_ids=[], time_spent="abc")
+
+
+def test_the_final_exam_draws_unseen_questions_first(bank):
+    """Issue 9: the final exam prefers questions the learner has not seen (80 in the bank, 40 drawn)."""
+    learner = UserFactory()
+    first = services.attempt_start(user=learner, quiz=QuizFactory(question_count=20), rng=random.Random(1))
+    seen = set(first.answers.values_list("question_id", flat=True))
+    final = QuizFactory(question_count=40, selection="final")
+    attempt = services.attempt_start(user=learner, quiz=final, rng=random.Random(2))
+    drawn = set(attempt.answers.values_list("question_id", flat=True))
+    assert len(drawn) == 40 and not drawn & seen  # 40 unseen remain: none of the seen ones is needed
+    counts = {}
+    for answer in attempt.answers.select_related("question"):
+        label = answer.question.domains.get().key
+        counts[label] = counts.get(label, 0) + 1
+    assert counts == {"development": 13, "security": 10, "deployment": 10, "troubleshooting": 7}
+    # Next time: the 20 never seen come first, and the rest are the ones seen longest ago.
+    later = services.attempt_start(user=learner, quiz=final, rng=random.Random(3))
+    again = set(later.answers.values_list("question_id", flat=True))
+    never = set(Question.objects.published().values_list("id", flat=True)) - seen - drawn
+    quota = {"development": 13, "security": 10, "deployment": 10, "troubleshooting": 7}
+    by_domain = {}
+    for q in Question.objects.filter(id__in=never).prefetch_related("domains"):
+        by_domain[q.domains.get().key] = by_domain.get(q.domains.get().key, 0) + 1
+    assert len(again & never) == sum(min(quota[d], n) for d, n in by_domain.items())
+
+
+def test_a_shipped_fixed_quiz_follows_its_question_list_when_it_changes(bank):
+    keys = list(Question.objects.published().order_by("key").values_list("key", flat=True)[:6])
+    definition = {"slug": "form-x", "title": "Form X", "blueprint": "DVA-C02", "mode": "exam", "selection": "fixed",
+                  "question_count": 3, "questions": keys[:3]}
+    services.quizzes_import([definition])
+    changed = services.quizzes_import([{**definition, "questions": keys[3:]}])
+    assert changed.updated == ["form-x"]
+    from quizzes.models import Quiz
+
+    quiz = Quiz.objects.get(slug="form-x")
+    assert [q.key for q in quiz.questions.order_by("quizquestion__position")] == keys[3:]
+    assert services.quizzes_import([{**definition, "questions": keys[3:]}]).unchanged == ["form-x"]

@@ -213,3 +213,22 @@ def test_an_answer_with_a_bad_time_spent_gets_400_not_500(client, bank):
                            HTTP_ACCEPT="application/json")
     assert response.status_code == 400 and "time_spent must be a whole number" in response.json()["error"]
     assert attempt.answers.get(position=0).selected == []
+
+
+def test_the_index_groups_the_forms_by_certification_with_the_best_score(client, bank):
+    """Issue 9: a learner sees at a glance which forms they took and their best scaled score."""
+    forms = [QuizFactory(slug=f"dva-c02-practice-exam-{n}", title=f"DVA-C02 practice exam {n}", selection="fixed",
+                         question_count=3, order=20 + n) for n in (1, 2)]
+    QuizFactory(slug="dva-final", title="DVA-C02 final exam", selection="final", question_count=3)
+    QuizFactory(slug="practice-x", title="Practice: queues", mode="practice")
+    learner = UserFactory()
+    for score in (640, 810):
+        Attempt.objects.create(user=learner, quiz=forms[0], mode="exam", total=3, status="submitted",
+                               scaled_score=score, submitted_at=timezone.now())
+    client.force_login(learner)
+    page = client.get(reverse("quizzes:index")).content.decode()
+    assert "DVA-C02 mock exams" in page and "Practice exam 1" in page and "Practice exam 2" in page
+    first = page[page.index("Practice exam 1"):page.index("Practice exam 2")]
+    assert "810" in first and "best of 2" in first and 'status pass' in first
+    assert "Not taken yet" in page[page.index("Practice exam 2"):]
+    assert "DVA-C02 final exam" in page and page.index("Practice by topic") < page.index("Practice: queues")
