@@ -193,10 +193,24 @@ STORAGES = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # LOG_FORMAT=json: one JSON object per line (time, level, logger, message, exception).
+    "formatters": {"json": {"()": "courseware.logs.JsonFormatter"}, "plain": {"format": "%(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler",
+                             "formatter": "json" if os.environ.get("LOG_FORMAT") == "json" else "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Cache: Redis when REDIS_URL (or CACHE_URL) is set, shared by every process and host; else a
+# file cache under var/, shared by the processes of this machine (local memory would not be,
+# and the content version every process reads must be one).
+CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL") or ""
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
+                          "KEY_PREFIX": os.environ.get("CACHE_PREFIX", "sa"), "TIMEOUT": 3600}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(VAR_DIR / "cache"), "TIMEOUT": 3600, "OPTIONS": {"MAX_ENTRIES": 5000}}}
 
 # Cheat sheets are loaded from here by `manage.py sync_content`.
 CHEATSHEET_CONTENT_DIR = Path(os.environ.get("CHEATSHEET_CONTENT_DIR", BASE_DIR / "cheatsheets" / "content"))

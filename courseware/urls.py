@@ -10,6 +10,7 @@ admin.site.index_title = "Content and learners"
 urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("healthz", views.health, name="health"),
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/password_reset/done/", views.PasswordResetDoneView.as_view(), name="password_reset_done"),

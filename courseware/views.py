@@ -72,3 +72,52 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "mail_to_files": _mail_goes_to_files(),
                 "mail_folder": getattr(settings, "EMAIL_FILE_PATH", "")}
+
+
+WORKER_STALE_SECONDS = 300  # the scheduler enqueues every minute: a worker this quiet is not working
+
+
+def health(request):
+    """For load balancers and monitors: 200 when the database and the cache answer (503 if not),
+    with the task workers' and the local sandbox's state reported alongside (they do not make
+    the web process unhealthy, but a monitor should alert on them)."""
+    import time
+
+    from django.core.cache import cache
+    from django.db import connection
+    from django.http import JsonResponse
+    from django.utils import timezone
+
+    checks, healthy = {}, True
+    started = time.monotonic()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = {"ok": True, "vendor": connection.vendor}
+    except Exception as error:  # noqa: BLE001 - any failure is the answer
+        checks["database"], healthy = {"ok": False, "error": str(error)[:200]}, False
+    try:
+        probe = f"health-{time.monotonic_ns()}"
+        cache.set(probe, "1", 10)
+        ok = cache.get(probe) == "1"
+        cache.delete(probe)
+        checks["cache"] = {"ok": ok, "backend": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]}
+        healthy = healthy and ok
+    except Exception as error:  # noqa: BLE001
+        checks["cache"], healthy = {"ok": False, "error": str(error)[:200]}, False
+    if checks["database"]["ok"]:
+        from django_tasks_db.models import DBTaskResult
+
+        last = DBTaskResult.objects.exclude(started_at=None).order_by("-started_at").values_list("started_at", flat=True).first()
+        age = (timezone.now() - last).total_seconds() if last else None
+        checks["worker"] = {"ok": age is not None and age < WORKER_STALE_SECONDS,
+                            "last_task_started_seconds_ago": None if age is None else round(age)}
+    if getattr(settings, "LABS_LOCAL_SANDBOX", True) is not False:
+        from labs import sandbox
+
+        checks["sandbox"] = {"ok": sandbox.status().up}
+    body = {"status": "ok" if healthy else "unhealthy", "checks": checks,
+            "seconds": round(time.monotonic() - started, 3)}
+    response = JsonResponse(body, status=200 if healthy else 503)
+    response["Cache-Control"] = "no-store"
+    return response

@@ -13,6 +13,10 @@ def _test_settings(settings, tmp_path):
     settings.STATIC_ROOT = tmp_path / "static"  # WhiteNoise warns when it is missing
     settings.STATIC_ROOT.mkdir()
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Each test starts with an empty cache of its own (the file cache would carry pages and
+    # content versions from one test to the next).
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": f"test-{tmp_path.name}"}}
 
 
 @pytest.fixture(autouse=True)
