@@ -45,6 +45,10 @@ def sheet_with_neighbours(*, slug: str, user):
     return sheet, previous, following
 
 
+def is_reviewed(*, user, sheet_id: int) -> bool:
+    return SheetReview.objects.filter(user=user, sheet_id=sheet_id).exists()
+
+
 def progress(reviewed: int, total: int) -> dict:
     return {"total": total, "reviewed": reviewed, "percent": round(100 * reviewed / total) if total else 0}
 

@@ -1,10 +1,14 @@
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.http import Http404, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from cheatsheets import selectors, services
 from cheatsheets.models import CheatSheet
+from courseware.versions import content_version
 
 MAX_QUERY_LENGTH = 200
 
@@ -15,10 +19,31 @@ def index(request):
 
 
 def detail(request, slug):
-    sheet, previous, following = selectors.sheet_with_neighbours(slug=slug, user=request.user)
+    """A sheet page. What every learner reads the same way (the sheet, its neighbours, the rendered
+    body) comes from the cache under the content version; the learner's own reviewed state is
+    read live. The ETag carries both, so a browser revalidating gets 304 until either changes."""
+    version = content_version()
+    key = f"sheet-page:{slug}:{version}"
+    shared = cache.get(key)
+    if shared is None:
+        sheet, previous, following = selectors.sheet_with_neighbours(slug=slug, user=AnonymousUser())
+        shared = (sheet, previous, following)
+        cache.set(key, shared, 3600)
+    sheet, previous, following = shared
     if sheet is None:
         raise Http404("No cheat sheet with this address.")
-    return render(request, "cheatsheets/detail.html", {"sheet": sheet, "previous": previous, "next": following})
+    reviewed = request.user.is_authenticated and selectors.is_reviewed(user=request.user, sheet_id=sheet.pk)
+    etag = f'"{version}-{sheet.pk}-{request.user.pk or 0}-{int(reviewed)}"'
+    if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
+        response = HttpResponseNotModified()
+    else:
+        sheet.is_reviewed = reviewed
+        response = render(request, "cheatsheets/detail.html", {
+            "sheet": sheet, "previous": previous, "next": following, "content_version": version})
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"  # revalidate every time: cheap, and never stale
+    patch_vary_headers(response, ["Cookie"])
+    return response
 
 
 def search(request):

@@ -60,15 +60,57 @@ def test_sheet_page_never_renders_markdown(client, sheets, monkeypatch):
     assert client.get(reverse("cheatsheets:detail", args=["lambda"])).status_code == 200
 
 
-@pytest.mark.parametrize("signed_in", [False, True])
-def test_sheet_page_costs_at_most_four_queries(client, sheets, django_assert_max_num_queries, signed_in):
+@pytest.mark.parametrize("signed_in, cold, warm", [(False, 2, 0), (True, 5, 3)])
+def test_sheet_page_queries_cold_and_from_the_cache(client, sheets, django_assert_max_num_queries, signed_in, cold, warm):
+    """Cold: the sheet and its neighbours are read (plus session, user and reviewed state when
+    signed in). Warm: only what is the learner's own; an anonymous reader costs no query."""
     if signed_in:
         user = UserFactory()
         SheetReviewFactory(user=user, sheet=sheets[0])
         client.force_login(user)
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(cold):
         response = client.get(reverse("cheatsheets:detail", args=["lambda"]))
     assert response.status_code == 200
+    with django_assert_max_num_queries(warm):
+        assert client.get(reverse("cheatsheets:detail", args=["lambda"])).status_code == 200
+
+
+def test_a_sheet_page_revalidates_with_its_etag(client, sheets):
+    url = reverse("cheatsheets:detail", args=["lambda"])
+    first = client.get(url)
+    assert first["ETag"] and "no-cache" in first["Cache-Control"] and "Cookie" in first["Vary"]
+    again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304 and again["ETag"] == first["ETag"] and not again.content
+
+
+def test_an_admin_edit_shows_at_once_and_changes_the_etag(admin_client, client, sheets):
+    """Issue 17: cached content follows an instructor's save immediately (versioned keys)."""
+    url = reverse("cheatsheets:detail", args=["lambda"])
+    before = client.get(url)
+    sheet = sheets[0]
+    change = admin_client.get(reverse("admin:cheatsheets_cheatsheet_change", args=[sheet.pk]))
+    form = {k: v for k, v in change.context["adminform"].form.initial.items() if v is not None}
+    form.update(title=sheet.title, slug=sheet.slug, summary="Freshly edited summary.", category=sheet.category,
+                body_markdown=sheet.body_markdown + "\n\nA sentence added in the admin.\n",
+                exam_tips="[]", sources='[{"title": "Docs", "url": "https://docs.aws.amazon.com/lambda/"}]',
+                services='["Lambda"]', order=sheet.order, last_reviewed="2026-12-01")
+    saved = admin_client.post(reverse("admin:cheatsheets_cheatsheet_change", args=[sheet.pk]), form)
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    after = client.get(url, HTTP_IF_NONE_MATCH=before["ETag"])
+    assert after.status_code == 200 and after["ETag"] != before["ETag"]
+    assert "A sentence added in the admin." in after.content.decode() and "Freshly edited summary." in after.content.decode()
+
+
+def test_the_reviewed_state_is_each_learners_own_and_live(client, sheets):
+    url = reverse("cheatsheets:detail", args=["lambda"])
+    ada, bob = UserFactory(), UserFactory()
+    client.force_login(ada)
+    tag = client.get(url)["ETag"]
+    client.post(reverse("cheatsheets:toggle_review", args=["lambda"]), {"reviewed": "1"})
+    page = client.get(url, HTTP_IF_NONE_MATCH=tag)
+    assert page.status_code == 200 and 'aria-pressed="true"' in page.content.decode()
+    client.force_login(bob)
+    assert 'aria-pressed="true"' not in client.get(url).content.decode()
 
 
 def test_index_query_count_does_not_grow_with_sheets(learner_client, django_assert_max_num_queries):

@@ -30,6 +30,9 @@ class Command(BaseCommand):
             raise CommandError(
                 "Nothing was imported; fix these problems and run again:\n  - " + "\n  - ".join(error.problems)
             ) from error
+        from courseware.versions import content_changed
+
+        content_changed()  # bulk updates (retired questions) send no signals
         self.stdout.write(sheets.summary())
         self.stdout.write(questions.summary())
         self.stdout.write(quizzes.summary())
