@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
-from django.http import Http404, HttpResponseNotModified
+from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
@@ -21,8 +21,46 @@ def index(request):
 def detail(request, slug):
     """A sheet page. What every learner reads the same way (the sheet, its neighbours, the rendered
     body) comes from the cache under the content version; the learner's own reviewed state is
-    read live. The ETag carries both, so a browser revalidating gets 304 until either changes."""
+    read live. The ETag carries both, so a browser revalidating gets 304 until either changes.
+    An anonymous reader's page is the same for everyone: it is served whole from the cache."""
     version = content_version()
+    if not request.user.is_authenticated:
+        return _anonymous_detail(request, slug, version)
+    return _detail(request, slug, version)
+
+
+# This process's own copies of anonymous pages, by (slug, content version): the shared cache
+# holds them for every process, this saves reading and unpickling 25 KB on every request.
+_local_pages: dict[tuple[str, int], tuple[bytes, str]] = {}
+LOCAL_PAGES = 64
+
+
+def _anonymous_detail(request, slug, version):
+    local_key = (slug, version)
+    cached = _local_pages.get(local_key)
+    if cached is None:
+        key = f"sheet-page-anonymous:{slug}:{version}"
+        cached = cache.get(key)
+        if cached is None:
+            response = _detail(request, slug, version)
+            if response.status_code == 200 and not response.cookies:
+                cache.set(key, (response.content, response["ETag"]), 3600)
+            return response
+        if len(_local_pages) >= LOCAL_PAGES:
+            _local_pages.clear()  # old versions go too; the shared cache still has the current ones
+        _local_pages[local_key] = cached
+    content, etag = cached
+    if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(content)
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    patch_vary_headers(response, ["Cookie"])
+    return response
+
+
+def _detail(request, slug, version):
     key = f"sheet-page:{slug}:{version}"
     shared = cache.get(key)
     if shared is None:

@@ -24,12 +24,24 @@ def locked_out(request, original_response=None, credentials=None):
 
 
 # Content-Security-Policy for the site's own pages. Scripts and stylesheets come only from the
-# site (WhiteNoise); the one inline script (the theme, before first paint) carries a per-request
-# nonce. Style attributes stay allowed (progress bars set their width inline), <style> elements
-# do not. Media may come from S3 presigned URLs (the video lab in an AWS account). A view that
+# site (WhiteNoise); the one inline script (the theme, applied before first paint) is allowed
+# by its SHA-256 hash, so a page carries no per-request nonce and can be served from the cache.
+# Style attributes stay allowed (progress bars set their width inline), <style> elements do
+# not. Media may come from S3 presigned URLs (the video lab in an AWS account). A view that
 # sets its own policy (a lab's app, a rendition) keeps it.
+def _inline_script_hashes() -> str:
+    import base64
+    import hashlib
+    import re
+    from pathlib import Path
+
+    base = (Path(__file__).parent / "templates" / "base.html").read_text(encoding="utf-8")
+    scripts = re.findall(r"<script>(.*?)</script>", base, re.S)
+    return " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()}'" for body in scripts)
+
+
 SITE_CSP = (
-    "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; style-src-elem 'self'; "
+    f"default-src 'self'; script-src 'self' {_inline_script_hashes()}; style-src 'self'; style-src-elem 'self'; "
     "style-src-attr 'unsafe-inline'; img-src 'self' data:; media-src 'self' https:; connect-src 'self'; "
     "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
@@ -40,15 +52,7 @@ class ContentSecurityPolicyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        import secrets
-
-        request.csp_nonce = secrets.token_urlsafe(16)
         response = self.get_response(request)
         if "Content-Security-Policy" not in response:
-            response["Content-Security-Policy"] = SITE_CSP.format(nonce=request.csp_nonce)
+            response["Content-Security-Policy"] = SITE_CSP
         return response
-
-
-def csp_nonce(request):
-    """Template context: ``{{ csp_nonce }}`` for the inline script of base.html."""
-    return {"csp_nonce": getattr(request, "csp_nonce", "")}

@@ -124,7 +124,6 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "courseware.security.csp_nonce",
             ],
         },
     },
@@ -211,6 +210,9 @@ if CACHE_URL.startswith(("redis://", "rediss://")):
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
                           "LOCATION": str(VAR_DIR / "cache"), "TIMEOUT": 3600, "OPTIONS": {"MAX_ENTRIES": 5000}}}
+
+# Sessions are read from the cache and kept in the database too (a cleared cache logs nobody out).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Cheat sheets are loaded from here by `manage.py sync_content`.
 CHEATSHEET_CONTENT_DIR = Path(os.environ.get("CHEATSHEET_CONTENT_DIR", BASE_DIR / "cheatsheets" / "content"))
