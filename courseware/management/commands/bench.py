@@ -1,6 +1,7 @@
 """Benchmarks of the site as it is hosted: through gunicorn, DEBUG off, on 127.0.0.1 only.
 
     manage.py bench pages [--rounds 5] [--seconds 5] [--connections 8] [--workers 2]
+    manage.py bench load [--users 200] [--seconds 300]      # Locust, PostgreSQL, gunicorn, 2 task workers
 
 Serves a copy of the site (its own database under a temporary VAR_DIR, content synced, static
 files collected) and measures, alternating in every round, a cheat-sheet page for an anonymous
@@ -128,17 +129,133 @@ def python_client(url: str, seconds: float, connections: int, cookie: str = "") 
     return sum(counts) / seconds
 
 
+LOAD_SETUP = """
+import json
+from importlib import import_module
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from cheatsheets.models import CheatSheet
+from labs.models import LabRun, Sandbox
+users = []
+sheets = list(CheatSheet.objects.values_list("slug", flat=True))
+for n in range({users}):
+    user, _ = get_user_model().objects.get_or_create(username=f"load-{{n}}")
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store[SESSION_KEY], store[BACKEND_SESSION_KEY] = str(user.pk), "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.save()
+    sandbox = Sandbox.objects.create(user=user, kind="local", account_id=str(300000000000 + n), region="us-east-1")
+    run = LabRun.objects.create(user=user, sandbox=sandbox, lab_slug="fullstack", mode="guided", status="waiting",
+                                website_origin="http://127.0.0.1",
+                                step_states={{"table": "passed", "function": "pending", "api": "pending", "website": "pending"}})
+    users.append({{"cookie_name": settings.SESSION_COOKIE_NAME, "session": store.session_key, "run": run.pk,
+                  "sheets": sheets, "exam": "serverless-mock-exam"}})
+open({path!r}, "w").write(json.dumps(users))
+"""
+
+LOAD_CHECK = """
+from quizzes.models import Answer, Attempt
+saved = {{}}
+for line in open({path!r}):
+    attempt, position, options = line.split(" ")
+    saved[(int(attempt), int(position))] = sorted(int(o) for o in options.strip().split(",") if o)
+answers = {{(a.attempt_id, a.position): a for a in Answer.objects.filter(attempt_id__in={{k[0] for k in saved}})}}
+submitted = set(Attempt.objects.filter(status="submitted").values_list("id", flat=True))
+missing = [k for k, v in saved.items() if k not in answers or sorted(answers[k].selected) != v]
+ungraded = [k for k in saved if k[0] in submitted and answers.get(k) is not None and answers[k].credit is None]
+print("CHECK", len(saved), sum(1 for k in saved if k[0] in submitted), len(missing), len(ungraded), len(submitted))
+"""
+
+
+def _percentile_rows(csv_path: Path) -> list[dict]:
+    import csv
+
+    with open(csv_path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
 class Command(BaseCommand):
-    help = "Benchmark pages through the production server against a static file of the same size."
+    help = "Benchmark pages through the production server against a static file of the same size; load-test it."
 
     def add_arguments(self, parser):
-        parser.add_argument("what", choices=["pages"])
+        parser.add_argument("what", choices=["pages", "load"])
+        parser.add_argument("--users", type=int, default=200, help="load: simulated learners")
+        parser.add_argument("--spawn-rate", type=float, default=10, help="load: learners started per second")
         parser.add_argument("--rounds", type=int, default=5)
-        parser.add_argument("--seconds", type=float, default=5)
+        parser.add_argument("--seconds", type=float, default=None, help="per round (pages, default 5) or in all (load, default 300)")
         parser.add_argument("--connections", type=int, default=8)
-        parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
+        parser.add_argument("--workers", type=int, default=None,
+                            help="gunicorn worker processes (pages: 2; load: gunicorn.conf.py's default, 2 x cores + 1)")
 
-    def handle(self, *args, rounds, seconds, connections, workers, **options):
+    def handle(self, *args, what, seconds, workers, **options):
+        if what == "load":
+            import multiprocessing
+
+            return self.load(seconds=seconds or 300, workers=workers or multiprocessing.cpu_count() * 2 + 1, **options)
+        return self.pages(seconds=seconds or 5, workers=workers or 2, **options)
+
+    def load(self, *, users, spawn_rate, seconds, workers, **options):
+        import psycopg
+
+        admin = os.environ.get("LOAD_ADMIN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+        name = f"sa_load_{os.getpid()}"
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f"CREATE DATABASE {name}")
+        var_dir = Path(tempfile.mkdtemp(prefix="sa-load-"))
+        server = Server(var_dir, workers)
+        server.env["DATABASE_URL"] = admin.rsplit("/", 1)[0] + "/" + name
+        server.env["REDIS_URL"] = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+        server.env["CACHE_PREFIX"] = name
+        helpers = []
+        try:
+            server.manage("migrate", "-v", "0")
+            server.manage("sync_content")
+            server.manage("collectstatic", "--noinput", "-v", "0")
+            users_file, saved_file = var_dir / "users.json", var_dir / "saved.txt"
+            server.manage("shell", "-c", LOAD_SETUP.format(users=users, path=str(users_file)))
+            saved_file.write_text("")
+            server.start()
+            for argv in (["db_worker", "--no-reload", "--interval", "0.2"], ["db_worker", "--no-reload", "--interval", "0.2"],
+                         ["periodic"]):
+                helpers.append(subprocess.Popen([sys.executable, "manage.py", *argv], cwd=settings.BASE_DIR,
+                                                env=server.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            self.stdout.write(f"{users} learners for {seconds:.0f} s on PostgreSQL + Redis through gunicorn "
+                              f"({server.env['WEB_CONCURRENCY']} workers) with 2 task workers, 127.0.0.1 only")
+            locust = os.path.join(os.path.dirname(sys.executable), "locust")
+            prefix = var_dir / "locust"
+            result = subprocess.run(
+                [locust, "-f", "courseware/loadtest/locustfile.py", "--headless", "-u", str(users), "-r", str(spawn_rate),
+                 "-t", f"{int(seconds)}s", "--host", server.url, "--csv", str(prefix), "--only-summary",
+                 "--stop-timeout", "10", "--loglevel", "WARNING"],
+                cwd=settings.BASE_DIR, env={**os.environ, "LOADTEST_USERS": str(users_file),
+                                            "LOADTEST_SAVED": str(saved_file)},
+                capture_output=True, text=True, timeout=seconds + 300)
+            rows = _percentile_rows(Path(f"{prefix}_stats.csv"))
+            self.stdout.write(f"\n{'endpoint':<16} {'requests':>9} {'errors':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}")
+            for row in rows:
+                self.stdout.write(f"{row['Name']:<16} {row['Request Count']:>9} {row['Failure Count']:>7} "
+                                  f"{row['50%']:>7} {row['95%']:>7} {row['99%']:>7}")
+            failures = Path(f"{prefix}_failures.csv")
+            if failures.exists() and failures.read_text().count("\n") > 1:
+                self.stdout.write("\nErrors:\n" + failures.read_text()[:3000])
+            check = server.manage("shell", "-c", LOAD_CHECK.format(path=str(saved_file)))
+            total, in_submitted, missing, ungraded, attempts = map(int, check.split("CHECK", 1)[1].split())
+            self.stdout.write(f"\nAnswers saved by the simulated learners: {total:,} ({in_submitted:,} in {attempts} "
+                              f"submitted exams); missing or different in the database: {missing}; "
+                              f"in submitted exams but ungraded: {ungraded}")
+            if result.returncode not in (0, 1):
+                self.stdout.write(result.stderr[-3000:])
+        finally:
+            for helper in helpers:
+                helper.terminate()
+            for helper in helpers:
+                helper.wait(20)
+            server.stop()
+            shutil.rmtree(var_dir, ignore_errors=True)
+            with psycopg.connect(admin, autocommit=True) as connection:
+                connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    def pages(self, *, rounds, seconds, connections, workers, **options):
         load = wrk if shutil.which("wrk") else python_client
         var_dir = Path(tempfile.mkdtemp(prefix="sa-bench-"))
         server = Server(var_dir, workers)
