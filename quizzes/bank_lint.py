@@ -16,6 +16,9 @@ MULTIPLE_MIN_OPTIONS = 5
 # The correct option may be the strictly longest in at most this share of single-answer questions
 # (random on four options is 25%).
 LONGEST_SINGLE_MAX = 0.30
+# ... and the strictly shortest in at most this share: writers who avoid the first giveaway
+# drift into the opposite one (random is 25% here too).
+SHORTEST_SINGLE_MAX = 0.35
 # For multiple response: the share of correct options that rank among the k longest may exceed
 # what chance gives (the mean of k/n) by at most this many points.
 LONGEST_MULTIPLE_MARGIN = 0.10
@@ -90,6 +93,13 @@ def correct_is_longest(q: dict) -> bool:
     return len(right) == 1 and all(lengths[right[0]] > x for i, x in enumerate(lengths) if i != right[0])
 
 
+def correct_is_shortest(q: dict) -> bool:
+    """Single answer: the correct option is strictly the shortest."""
+    lengths = _lengths(q)
+    right = [i for i, o in enumerate(q["options"]) if o["correct"]]
+    return len(right) == 1 and all(lengths[right[0]] < x for i, x in enumerate(lengths) if i != right[0])
+
+
 def correct_among_longest(q: dict) -> tuple[int, int]:
     """Multiple response: (correct options ranking among the k longest, k)."""
     k = sum(1 for o in q["options"] if o["correct"])
@@ -101,14 +111,20 @@ def correct_among_longest(q: dict) -> tuple[int, int]:
 class GiveawayRates:
     single_total: int = 0
     single_longest: int = 0
+    single_shortest: int = 0
     multiple_correct: int = 0
     multiple_in_top: int = 0
     multiple_chance: float = 0.0
     longest_keys: list[str] = field(default_factory=list)
+    shortest_keys: list[str] = field(default_factory=list)
 
     @property
     def single_rate(self) -> float:
         return self.single_longest / self.single_total if self.single_total else 0.0
+
+    @property
+    def single_shortest_rate(self) -> float:
+        return self.single_shortest / self.single_total if self.single_total else 0.0
 
     @property
     def multiple_rate(self) -> float:
@@ -127,6 +143,9 @@ def giveaway_rates(questions: list[dict]) -> GiveawayRates:
             if correct_is_longest(q):
                 rates.single_longest += 1
                 rates.longest_keys.append(q["key"])
+            if correct_is_shortest(q):
+                rates.single_shortest += 1
+                rates.shortest_keys.append(q["key"])
         else:
             hits, k = correct_among_longest(q)
             rates.multiple_correct += k
@@ -185,6 +204,11 @@ def bank_lint(questions: list[dict], *, sheet_services: set[str] | None = None, 
             f"bank: the correct option is the longest in {rates.single_longest} of {rates.single_total} single-answer "
             f"questions ({rates.single_rate:.0%}; at most {LONGEST_SINGLE_MAX:.0%}): "
             + ", ".join(rates.longest_keys))
+    if rates.single_shortest_rate > SHORTEST_SINGLE_MAX:
+        problems.append(
+            f"bank: the correct option is the shortest in {rates.single_shortest} of {rates.single_total} single-answer "
+            f"questions ({rates.single_shortest_rate:.0%}; at most {SHORTEST_SINGLE_MAX:.0%}): "
+            + ", ".join(rates.shortest_keys))
     if rates.multiple_rate > rates.multiple_chance_rate + LONGEST_MULTIPLE_MARGIN:
         problems.append(
             f"bank: {rates.multiple_rate:.0%} of correct options in multiple-response questions are among the k longest "

@@ -116,3 +116,14 @@ def test_forms_are_disjoint_full_and_weighted():
     assert exam_forms.build_forms(copy.deepcopy(bank), "DVA-C02") == forms  # deterministic
     with pytest.raises(exam_forms.FormsError, match="DVA-C02/security: 101 of 102"):
         exam_forms.build_forms([q for q in bank if q["key"] not in {f"security-{i}" for i in range(4)}], "DVA-C02")
+
+
+def test_the_shortest_option_giveaway_is_limited_too():
+    """Writers avoiding the long-key tell drift into a short-key tell; both are limited."""
+    honest = [question(key=f"h{i}", correct=(i % 4,), texts=["aaaa", "bbbb", "cccc", "dddd"]) for i in range(6)]
+    tell = [question(key=f"s{i}", correct=(0,), texts=["a", "longer wrong one", "longer wrong two", "longer wrong 3"])
+            for i in range(4)]
+    rates = bank_lint.giveaway_rates(honest + tell)
+    assert (rates.single_shortest, rates.single_total) == (4, 10)
+    assert any("shortest in 4 of 10 single-answer questions (40%" in p for p in bank_lint.bank_lint(honest + tell, quotas=False))
+    assert not any("shortest in" in p for p in bank_lint.bank_lint(honest + tell[:3], quotas=False))  # 3 of 9 = 33%
