@@ -218,6 +218,10 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 CHEATSHEET_CONTENT_DIR = Path(os.environ.get("CHEATSHEET_CONTENT_DIR", BASE_DIR / "cheatsheets" / "content"))
 QUIZ_BANK_DIR = Path(os.environ.get("QUIZ_BANK_DIR", BASE_DIR / "quizzes" / "bank"))
 
+# Item statistics count an exam attempt only when at least this share of it was answered (an
+# attempt left early says nothing about its questions). 0 counts every submitted attempt.
+QUIZ_STATS_MIN_ANSWERED = float(os.environ.get("QUIZ_STATS_MIN_ANSWERED", 0.8))
+
 # Background work: django-tasks with the database backend; `manage.py db_worker` runs it.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 

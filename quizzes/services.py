@@ -263,7 +263,8 @@ def attempt_submit(*, attempt_id: int, automatically: bool = False) -> Attempt:
         attempt.time_used_seconds = max(0, int((end - attempt.started_at).total_seconds()))
         attempt.save(update_fields=["raw_score", "scaled_score", "passed", "domain_results", "time_used_seconds"])
         if exam:
-            _schedule_reviews(attempt.user, {a.question_id: a.credit >= 1 for a in answers},
+            # An unanswered question is not a mistake: leaving early must not flood the review queue.
+            _schedule_reviews(attempt.user, {a.question_id: a.credit >= 1 for a in answers if a.is_answered},
                               review=False)
             from quizzes import tasks
 
@@ -531,12 +532,21 @@ def bank_sync(*, directory, force: bool = False) -> tuple[SyncReport, SyncReport
 def statistics_refresh() -> None:
     """Recompute item statistics per question and test statistics per quiz from every
     submitted exam attempt (quizzes/statistics.py)."""
-    rows = Answer.objects.filter(attempt__status=AttemptStatus.SUBMITTED, attempt__mode=QuizMode.EXAM).values_list(
-        "attempt_id", "attempt__quiz_id", "question_id", "credit", "selected")
+    from django.conf import settings
+
+    rows = list(Answer.objects.filter(attempt__status=AttemptStatus.SUBMITTED, attempt__mode=QuizMode.EXAM).values_list(
+        "attempt_id", "attempt__quiz_id", "question_id", "credit", "selected"))
+    # An attempt left early (most questions unanswered) says nothing about the questions: by
+    # default only attempts with at least QUIZ_STATS_MIN_ANSWERED of their questions answered count.
+    counted, abandoned = statistics.counted_attempts(
+        [(attempt_id, quiz_id, bool(selected)) for attempt_id, quiz_id, _, _, selected in rows],
+        min_answered=getattr(settings, "QUIZ_STATS_MIN_ANSWERED", 0.8))
     by_attempt: dict[int, dict[int, float]] = {}
     by_quiz: dict[int, dict[int, dict[int, float]]] = {}
     choices: dict[int, list] = {}
     for attempt_id, quiz_id, question_id, credit, selected in rows:
+        if attempt_id not in counted:
+            continue
         by_attempt.setdefault(attempt_id, {})[question_id] = credit or 0.0
         by_quiz.setdefault(quiz_id, {}).setdefault(attempt_id, {})[question_id] = credit or 0.0
         choices.setdefault(question_id, []).append(selected)
@@ -556,5 +566,8 @@ def statistics_refresh() -> None:
         for quiz in quizzes:
             stats = statistics.exam_statistics(by_quiz.get(quiz.pk, {}))
             quiz.stat_attempts, quiz.stat_mean, quiz.stat_sd = stats.attempts, stats.mean, stats.sd
-            quiz.stat_alpha, quiz.stat_note = stats.alpha, stats.note
+            left = abandoned.get(quiz.pk, 0)
+            note = (f"{left} attempt{'s' if left != 1 else ''} left early (under "
+                    f"{getattr(settings, 'QUIZ_STATS_MIN_ANSWERED', 0.8):.0%} answered) not counted. ") if left else ""
+            quiz.stat_alpha, quiz.stat_note = stats.alpha, (note + stats.note)[:200]
         Quiz.objects.bulk_update(quizzes, ["stat_attempts", "stat_mean", "stat_sd", "stat_alpha", "stat_note"])

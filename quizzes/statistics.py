@@ -119,3 +119,22 @@ def exam_statistics(attempts: dict[int, dict[int, float]]) -> ExamStats:
         attempts=len(attempts), mean=mean(percents), sd=sqrt(variance) if variance is not None else None,
         alpha=alpha, note=note,
     )
+
+
+def counted_attempts(answers: list[tuple[int, int, bool]], *, min_answered: float) -> tuple[set[int], dict[int, int]]:
+    """From (attempt, quiz, answered) rows: the attempts that count for statistics (at least
+    ``min_answered`` of their questions answered) and, per quiz, how many were left early."""
+    totals: dict[int, list[int]] = {}
+    quiz_of: dict[int, int] = {}
+    for attempt_id, quiz_id, answered in answers:
+        counts = totals.setdefault(attempt_id, [0, 0])
+        counts[0] += int(answered)
+        counts[1] += 1
+        quiz_of[attempt_id] = quiz_id
+    counted, abandoned = set(), {}
+    for attempt_id, (answered, total) in totals.items():
+        if total and answered / total >= min_answered:
+            counted.add(attempt_id)
+        else:
+            abandoned[quiz_of[attempt_id]] = abandoned.get(quiz_of[attempt_id], 0) + 1
+    return counted, abandoned

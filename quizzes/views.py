@@ -74,9 +74,10 @@ def practice(request, pk, number):
     item = shown[0]
     if item.answer.is_answered:
         item = selectors.shown_questions(attempt, reveal=True, positions=[position])[0]
+    unanswered = attempt.answers.filter(answered_at__isnull=True).count()
     return render(request, "quizzes/practice.html", {
         "attempt": attempt, "quiz": attempt.quiz, "item": item, "number": number,
-        "revealed": item.answer.is_answered, "is_last": number == attempt.total,
+        "revealed": item.answer.is_answered, "is_last": number == attempt.total, "unanswered": unanswered,
     })
 
 
@@ -109,7 +110,8 @@ def answer(request, pk, number):
 
 def _back(attempt, number):
     if attempt.mode == QuizMode.PRACTICE:
-        return redirect("quizzes:practice", pk=attempt.pk, number=number)
+        # Land on the verdict: the learner's eyes are on the question they just answered.
+        return redirect(reverse("quizzes:practice", args=[attempt.pk, number]) + "#verdict")
     return redirect(reverse("quizzes:attempt", args=[attempt.pk]) + f"#q{number}")
 
 

@@ -67,6 +67,14 @@ def test_take_a_short_exam_with_flags_reload_and_results(page, live_server, shor
     page.locator(".exam-bar").get_by_role("link", name="Review and submit").click()
     expect(page.get_by_text("2 of 5 answered · 3 unanswered · 1 flagged.")).to_be_visible()
     shot(page, "exam-review")
+    # Submitting asks first, saying what is left (issue 14); "Cancel" keeps the exam open.
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Submit the exam").click()
+    assert asked and "3 of 5 unanswered" in asked[0] and "1 flagged" in asked[0]
+    expect(page.get_by_role("heading", name="Review before you submit")).to_be_visible()
+    assert Attempt.objects.get().status == "in_progress"
+    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Submit the exam").click()
 
     expect(page.get_by_role("heading", name="Your results")).to_be_visible()
@@ -93,6 +101,11 @@ def test_practice_explains_every_option_at_once(page, live_server, short_exam, s
     page.wait_for_timeout(1100)
     page.get_by_role("button", name="Check my answer").click()
     expect(page.locator(".verdict")).to_be_visible()
+    # The page lands on the verdict, not on the Next button 700 px further down (issue 14).
+    expect(page).to_have_url(re.compile(r"#verdict$"))
+    expect(page.locator("#verdict")).to_be_focused()
+    top = page.evaluate("() => document.getElementById('verdict').getBoundingClientRect().top")
+    assert 0 <= top < page.viewport_size["height"] / 2
     from quizzes.models import Answer
 
     assert Answer.objects.get(position=0, attempt__quiz__slug="practice").time_spent_seconds >= 1
@@ -123,3 +136,65 @@ def test_instructor_sees_validation_messages_in_the_admin(page, live_server, sho
     expect(page.get_by_text("A single-answer question needs exactly one correct option (has 2).")).to_be_visible()
     expect(page.get_by_text("Option 4 has no explanation.")).to_be_visible()
     shot(page, "admin-question-validation", full_page=True)
+
+
+LONG_NAME = "PutLifecycleEventHookExecutionStatus"
+
+
+WIDEST = """() => Array.from(document.querySelectorAll('body *'))
+  .filter(e => e.getBoundingClientRect().right > 391 || e.scrollWidth > e.clientWidth + 1)
+  .map(e => e.tagName.toLowerCase() + '.' + (e.className || '').toString().replace(/ /g, '.') + ' right=' + Math.round(e.getBoundingClientRect().right) + ' sw=' + e.scrollWidth + ' cw=' + e.clientWidth)
+  .slice(-4)"""
+
+
+def _no_sideways_scroll(page, where):
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, f"{where}: the page is {width} px wide on a 390 px screen: {page.evaluate(WIDEST)}"
+
+
+def test_quiz_pages_fit_a_phone_without_sideways_scrolling(browser, live_server, short_exam, shot):
+    """Issue 14: long API names and the results made quiz pages 477-549 px wide at 390 px."""
+    from quizzes.models import Option, Question
+
+    for question in Question.objects.all():
+        question.stem = f"A hook calls {LONG_NAME}AndSomethingLongerStill in CodeDeploy. Which fits?"
+        question.explanation = f"Use `{LONG_NAME}` from the hook: `aws deploy {LONG_NAME.lower()}-with-a-long-flag`."
+        question.save()
+    for option in Option.objects.all():
+        option.text = f"Call `{LONG_NAME}` with status Succeeded {option.pk}"
+        option.explanation = f"{LONG_NAME}WithNoSpacesAtAllInsideThisVeryLongIdentifierName"
+        option.save()
+    UserFactory(username="phone")
+    QuizFactory(slug="practice", title="Practice", mode="practice", time_limit_minutes=None, question_count=3)
+    # Not is_mobile: a mobile viewport zooms out to fit a too-wide page, which would hide the overflow.
+    context = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme="dark")
+    page = context.new_page()
+    try:
+        log_in(page, live_server, "phone")
+        page.goto(live_server.url + "/quizzes/practice/")
+        page.get_by_role("button", name="Start practising").click()
+        _no_sideways_scroll(page, "practice question")
+        page.locator(".option").first.click()
+        page.get_by_role("button", name="Check my answer").click()
+        expect(page.locator(".verdict")).to_be_visible()
+        _no_sideways_scroll(page, "practice feedback")
+        shot(page, "phone-practice-feedback-dark", full_page=True)
+        page.goto(live_server.url + "/quizzes/short-exam/")
+        page.get_by_role("button", name="Start the exam").click()
+        _no_sideways_scroll(page, "exam")
+        page.locator("[data-question='1'] .option").first.click()
+        page.goto(page.url.split("#")[0] + "review/")
+        _no_sideways_scroll(page, "review")
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("button", name="Submit the exam").click()
+        expect(page.get_by_role("heading", name="Your results")).to_be_visible()
+        _no_sideways_scroll(page, "results")
+        shot(page, "phone-results-dark", full_page=True)
+        page.goto(live_server.url + "/quizzes/")
+        _no_sideways_scroll(page, "quiz index")
+        page.evaluate("() => { const d = document.createElement('div'); d.style.width = '600px'; d.textContent = 'x';"
+                      " document.querySelector('main').appendChild(d); }")
+        with pytest.raises(AssertionError, match="600|wide"):  # the check itself sees overflow
+            _no_sideways_scroll(page, "a page with a 600 px block")
+    finally:
+        context.close()

@@ -146,11 +146,38 @@ def test_review_with_nothing_due_says_so():
         services.attempt_start(user=UserFactory(), quiz=review)
 
 
-def test_exam_mistakes_enter_the_review_queue(bank):
+def test_exam_mistakes_enter_the_review_queue_but_unanswered_questions_do_not(bank):
+    """Issue 14: leaving an exam early flooded review-my-mistakes with every unanswered question."""
     user = UserFactory()
-    attempt = services.attempt_start(user=user, quiz=QuizFactory(question_count=3))
+    attempt = services.attempt_start(user=user, quiz=QuizFactory(question_count=4))
+    answers = list(attempt.answers.select_related("question").order_by("position"))
+    wrong = Option.objects.filter(question=answers[0].question, is_correct=False).first()
+    right = Option.objects.filter(question=answers[1].question, is_correct=True).values_list("id", flat=True)
+    services.answer_save(attempt=attempt, position=0, option_ids=[wrong.pk])
+    services.answer_save(attempt=attempt, position=1, option_ids=list(right))
     services.attempt_submit(attempt_id=attempt.pk)
-    assert ReviewItem.objects.filter(user=user).count() == 3  # unanswered counts as wrong
+    assert list(ReviewItem.objects.filter(user=user).values_list("question_id", flat=True)) == [answers[0].question_id]
+
+
+def test_statistics_leave_out_attempts_abandoned_early(bank, settings):
+    """Issue 14: an abandoned exam gave its questions 0% facility. Attempts under
+    QUIZ_STATS_MIN_ANSWERED answered are not counted, and the quiz's note says how many."""
+    settings.QUIZ_STATS_MIN_ANSWERED = 0.8
+    quiz = QuizFactory(selection="fixed", question_count=5)
+    questions = list(Question.objects.published()[:5])
+    for position, q in enumerate(questions):
+        quiz.quizquestion_set.create(question=q, position=position)
+    full = services.attempt_start(user=UserFactory(), quiz=quiz)
+    for answer in full.answers.all():
+        services.answer_save(attempt=full, position=answer.position, option_ids=list(
+            Option.objects.filter(question=answer.question, is_correct=True).values_list("id", flat=True)))
+    services.attempt_submit(attempt_id=full.pk)
+    left = services.attempt_start(user=UserFactory(), quiz=quiz)
+    services.attempt_submit(attempt_id=left.pk)  # nothing answered
+    services.statistics_refresh()
+    quiz.refresh_from_db()
+    assert quiz.stat_attempts == 1 and "1 attempt left early (under 80% answered) not counted" in quiz.stat_note
+    assert {q.stat_facility for q in Question.objects.filter(pk__in=[q.pk for q in questions])} == {100.0}
 
 
 def test_statistics_refresh_writes_item_and_quiz_stats(bank):

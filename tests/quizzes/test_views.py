@@ -137,6 +137,9 @@ def test_second_start_resumes_the_open_attempt(learner_client, bank):
 
 def test_dashboard_shows_quiz_progress(learner_client, learner, bank):
     attempt = start(learner_client, QuizFactory(question_count=4))
+    first = attempt.answers.get(position=0)
+    wrong = Option.objects.filter(question=first.question, is_correct=False).first()
+    learner_client.post(reverse("quizzes:answer", args=[attempt.pk, 1]), {"option": [wrong.pk]})
     learner_client.post(reverse("quizzes:submit", args=[attempt.pk]))
     html = learner_client.get(reverse("dashboard")).content.decode()
     assert "Strength by domain" in html and 'class="sparkline"' in html
@@ -191,8 +194,9 @@ def test_query_counts_are_identical_for_10_and_65_questions(client, bank):
             client.get(reverse("quizzes:attempt", args=[attempt.pk]))
         steps["render"] = len(q)
         answer = attempt.answers.get(position=0)
-        with CaptureQueriesContext(connection) as q:
-            client.post(reverse("quizzes:answer", args=[attempt.pk, 1]), {"option": [answer.option_order[0]]})
+        wrong = Option.objects.filter(question_id=answer.question_id, is_correct=False).values_list("id", flat=True)[0]
+        with CaptureQueriesContext(connection) as q:  # a wrong answer: the same review-queue work both times
+            client.post(reverse("quizzes:answer", args=[attempt.pk, 1]), {"option": [wrong]})
         steps["answer"] = len(q)
         with CaptureQueriesContext(connection) as q:
             client.post(reverse("quizzes:submit", args=[attempt.pk]))
@@ -232,3 +236,31 @@ def test_the_index_groups_the_forms_by_certification_with_the_best_score(client,
     assert "810" in first and "best of 2" in first and 'status pass' in first
     assert "Not taken yet" in page[page.index("Practice exam 2"):]
     assert "DVA-C02 final exam" in page and page.index("Practice by topic") < page.index("Practice: queues")
+
+
+def test_practice_results_show_a_raw_score_not_the_exam_scale(client, bank):
+    """Issue 14: practice showed "366/1000, Not yet a pass" while its history said "3.0 of 10"."""
+    quiz = QuizFactory(question_count=3, mode="practice")
+    client.force_login(UserFactory())
+    client.post(reverse("quizzes:start", args=[quiz.slug]))
+    attempt = Attempt.objects.get()
+    answer = attempt.answers.get(position=0)
+    right = Option.objects.filter(question=answer.question, is_correct=True).values_list("id", flat=True)
+    client.post(reverse("quizzes:answer", args=[attempt.pk, 1]), {"option": list(right)})
+    client.post(reverse("quizzes:submit", args=[attempt.pk]))
+    page = client.get(reverse("quizzes:results", args=[attempt.pk])).content.decode()
+    assert "1</strong><span class=\"muted\"> of 3" in page and "33% right" in page
+    assert "/ 1000" not in page and "Not yet a pass" not in page and "Pass mark" not in page
+
+
+def test_a_practice_answer_lands_on_the_verdict(client, bank):
+    quiz = QuizFactory(question_count=3, mode="practice")
+    client.force_login(UserFactory())
+    client.post(reverse("quizzes:start", args=[quiz.slug]))
+    attempt = Attempt.objects.get()
+    option = attempt.answers.get(position=0).option_order[0]
+    response = client.post(reverse("quizzes:answer", args=[attempt.pk, 1]), {"option": [option]})
+    assert response["Location"].endswith("/q/1/#verdict")
+    page = client.get(reverse("quizzes:practice", args=[attempt.pk, 1])).content.decode()
+    assert 'id="verdict" tabindex="-1"' in page and "autofocus" not in page
+    assert 'data-confirm-submit="Finish now? 2 of 3 questions still unanswered' in page

@@ -116,3 +116,19 @@
     onScroll();
   }
 })();
+
+/* A form that ends something for good (submitting an exam, finishing a practice early) asks
+   first, saying what is left undone. Without JavaScript it submits directly. */
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  var message = form && form.getAttribute && form.getAttribute("data-confirm-submit");
+  if (message && !window.confirm(message)) event.preventDefault();
+});
+
+/* After "Check my answer" the page opens on the verdict (#verdict): focus it, so screen
+   readers and the keyboard start there too. */
+(function () {
+  if (window.location.hash !== "#verdict") return;
+  var verdict = document.getElementById("verdict");
+  if (verdict) verdict.focus({ preventScroll: false });
+})();
