@@ -3,11 +3,15 @@
 from html import escape
 
 
-def domain_bars(rows: list[dict], *, pass_percent: int | None = None, width: int = 760) -> str:
-    """Horizontal bars, one per domain: rows are {"domain", "percent", "correct", "total"}."""
-    label_w, bar_h, gap, top = 330, 22, 14, 8
-    bar_w = width - label_w - 70
-    height = top + len(rows) * (bar_h + gap) + 24
+def domain_bars(rows: list[dict], *, pass_percent: int | None = None, width: int = 360) -> str:
+    """Horizontal bars, one per domain: rows are {"domain", "percent", "correct", "total"}.
+
+    Each domain's name and value sit on their own line above its bar, and the drawing is only
+    360 units wide, so its 15-unit text stays readable (about 14 px) when the chart shrinks to a
+    phone's width or to one column of the results grid (issue 14: it was 7 px on phones)."""
+    text_h, bar_h, gap, top = 18, 16, 16, 4
+    row_h = text_h + bar_h + gap
+    height = top + len(rows) * row_h + (22 if pass_percent is not None else 0)
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-labelledby="chart-title chart-desc" '
         f'xmlns="http://www.w3.org/2000/svg">',
@@ -16,22 +20,21 @@ def domain_bars(rows: list[dict], *, pass_percent: int | None = None, width: int
             f"{r['domain']}: {r['percent'] if r['percent'] is not None else 'no questions'}%" for r in rows)) + "</desc>",
     ]
     for index, row in enumerate(rows):
-        y = top + index * (bar_h + gap)
+        y = top + index * row_h
         percent = row["percent"] or 0
         tone = "good" if pass_percent is None or percent >= pass_percent else "weak"
-        parts.append(f'<text class="chart-label" x="{label_w - 10}" y="{y + bar_h * 0.72:.1f}" text-anchor="end">'
-                     f"{escape(row['domain'])}</text>")
-        parts.append(f'<rect class="chart-track" x="{label_w}" y="{y}" width="{bar_w}" height="{bar_h}" rx="5"/>')
-        if percent:
-            parts.append(f'<rect class="chart-bar {tone}" x="{label_w}" y="{y}" width="{bar_w * percent / 100:.1f}" '
-                         f'height="{bar_h}" rx="5"/>')
         value = "—" if row["percent"] is None else f"{row['percent']}%"
-        parts.append(f'<text class="chart-value" x="{label_w + bar_w + 8}" y="{y + bar_h * 0.72:.1f}">{value}</text>')
+        parts.append(f'<text class="chart-label" x="0" y="{y + 14}">{escape(row["domain"])}</text>')
+        parts.append(f'<text class="chart-value" x="{width}" y="{y + 14}" text-anchor="end">{value}</text>')
+        parts.append(f'<rect class="chart-track" x="0" y="{y + text_h}" width="{width}" height="{bar_h}" rx="4"/>')
+        if percent:
+            parts.append(f'<rect class="chart-bar {tone}" x="0" y="{y + text_h}" width="{width * percent / 100:.1f}" '
+                         f'height="{bar_h}" rx="4"/>')
     if pass_percent is not None:
-        x = label_w + bar_w * pass_percent / 100
-        bottom = top + len(rows) * (bar_h + gap) - gap + 6
-        parts.append(f'<line class="chart-cut" x1="{x:.1f}" x2="{x:.1f}" y1="{top - 4}" y2="{bottom}"/>')
-        parts.append(f'<text class="chart-cut-label" x="{x:.1f}" y="{bottom + 14}" text-anchor="middle">'
+        x = width * pass_percent / 100
+        bottom = top + len(rows) * row_h - gap + 4
+        parts.append(f'<line class="chart-cut" x1="{x:.1f}" x2="{x:.1f}" y1="{top + text_h - 4}" y2="{bottom}"/>')
+        parts.append(f'<text class="chart-cut-label" x="{x:.1f}" y="{bottom + 16}" text-anchor="middle">'
                      f"pass line {pass_percent}%</text>")
     parts.append("</svg>")
     return "".join(parts)

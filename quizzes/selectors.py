@@ -170,5 +170,35 @@ def dashboard_summary(user) -> dict:
     }
 
 
+@dataclass
+class NextSteps:
+    missed: int
+    weakest: dict | None
+    sheets: list
+    due_reviews: int
+
+
+def next_steps(attempt: Attempt, shown: list) -> NextSteps:
+    """What to do after a result: retake what was missed, review due mistakes, and the sheets to
+    read for the weakest domain (the ones its missed questions link most)."""
+    from cheatsheets.models import CheatSheet
+
+    missed = [item for item in shown if not (item.answer.credit is not None and item.answer.credit >= 1)]
+    rows = [row for row in attempt.domain_results if row.get("total")]
+    weakest = min(rows, key=lambda row: row["correct"] / row["total"]) if rows else None
+    links = Counter()
+    if weakest:
+        in_domain = set(Question.objects.filter(pk__in=[item.question.pk for item in missed],
+                                                domains__name=weakest["domain"]).values_list("pk", flat=True))
+        for item in missed:
+            if item.question.pk in in_domain:
+                for link in item.question.sheet_links:
+                    links[link.split("#")[0]] += 1
+    slugs = [slug for slug, _ in links.most_common(3)]
+    by_slug = {sheet.slug: sheet for sheet in CheatSheet.objects.listing().filter(slug__in=slugs)}
+    due = ReviewItem.objects.filter(user=attempt.user, due_at__lte=timezone.now()).count()
+    return NextSteps(len(missed), weakest, [by_slug[s] for s in slugs if s in by_slug], due)
+
+
 def review_quiz() -> Quiz | None:
     return Quiz.objects.published().filter(selection=Selection.REVIEW).first()

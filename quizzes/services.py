@@ -120,6 +120,34 @@ def attempt_start(*, user, quiz: Quiz, rng: random.Random | None = None) -> Atte
     return attempt
 
 
+def attempt_retake_missed(*, user, attempt: Attempt, rng: random.Random | None = None) -> Attempt:
+    """A practice attempt of the questions this learner missed (wrong, partly right or unanswered)
+    in a submitted attempt of theirs, held by the review quiz (practice mode)."""
+    if attempt.user_id != user.pk or attempt.is_open:
+        raise QuizError("Only a submitted attempt of your own can be retaken.")
+    quiz = Quiz.objects.published().filter(selection=Selection.REVIEW).first()
+    if quiz is None:
+        raise QuizError("No review quiz is configured to hold the retake.")
+    missed = list(attempt.answers.exclude(credit__gte=1).order_by("position").values_list("question_id", flat=True))
+    questions = list(Question.objects.published().filter(pk__in=missed))
+    if not questions:
+        raise QuizError("Nothing to retake: every question of this attempt was right.")
+    rng = rng or random.Random()
+    rng.shuffle(questions)
+    options: dict[int, list[int]] = {}
+    for question_id, option_id in Option.objects.filter(question__in=questions).values_list("question_id", "id"):
+        options.setdefault(question_id, []).append(option_id)
+    with transaction.atomic():
+        retake = Attempt.objects.create(user=user, quiz=quiz, mode=QuizMode.PRACTICE, total=len(questions))
+        answers = []
+        for position, question in enumerate(questions):
+            order = options.get(question.pk, [])
+            rng.shuffle(order)
+            answers.append(Answer(attempt=retake, question=question, position=position, option_order=order))
+        Answer.objects.bulk_create(answers)
+    return retake
+
+
 def attempt_touch(attempt: Attempt) -> Attempt:
     """Submit an attempt whose deadline has passed; anything that loads an attempt calls this."""
     if attempt.is_open and attempt.deadline and timezone.now() >= attempt.deadline:

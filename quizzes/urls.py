@@ -13,6 +13,7 @@ urlpatterns = [
     path("attempts/<int:pk>/review/", views.review, name="review"),
     path("attempts/<int:pk>/submit/", views.submit, name="submit"),
     path("attempts/<int:pk>/results/", views.results, name="results"),
+    path("attempts/<int:pk>/retake-missed/", views.retake_missed, name="retake_missed"),
     path("<slug:slug>/", views.detail, name="detail"),
     path("<slug:slug>/start/", views.start, name="start"),
 ]

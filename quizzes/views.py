@@ -173,7 +173,20 @@ def results(request, pk):
         "which": which if which in counts else "all", "counts": counts, "budget": budget,
         "chart": charts.domain_bars(attempt.domain_results, pass_percent=attempt.quiz.cut_percent),
         "percent": round(100 * attempt.raw_score / attempt.total) if attempt.total else 0,
+        "next": selectors.next_steps(attempt, shown),
     })
+
+
+@require_POST
+@login_required
+def retake_missed(request, pk):
+    attempt = _own_attempt(request, pk)
+    try:
+        retake = services.attempt_retake_missed(user=request.user, attempt=attempt)
+    except QuizError as error:
+        messages.error(request, str(error))
+        return redirect("quizzes:results", pk=attempt.pk)
+    return redirect("quizzes:practice", pk=retake.pk, number=1)
 
 
 @require_POST

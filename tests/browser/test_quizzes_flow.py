@@ -81,6 +81,7 @@ def test_take_a_short_exam_with_flags_reload_and_results(page, live_server, shor
     expect(page.locator(".score-card .scaled strong")).to_have_text(re.compile(r"^\d{3,4}$"))
     expect(page.locator("svg.chart")).to_be_visible()
     expect(page.locator("svg.chart rect.chart-track")).to_have_count(4)
+    assert _chart_text_px(page) >= 12  # was 11 px on a desktop
     expect(page.get_by_role("link", name="Flagged (1)")).to_be_visible()
     shot(page, "results-light", full_page=True)
     page.get_by_role("link", name="Unanswered (3)").click()
@@ -141,6 +142,12 @@ def test_instructor_sees_validation_messages_in_the_admin(page, live_server, sho
 LONG_NAME = "PutLifecycleEventHookExecutionStatus"
 
 
+def _chart_text_px(page) -> float:
+    """The rendered height of the domain chart's smallest label, about its font size in pixels."""
+    return page.evaluate("() => Math.min(...Array.from(document.querySelectorAll('svg.chart .chart-label'))"
+                         ".map(t => t.getBoundingClientRect().height))")
+
+
 WIDEST = """() => Array.from(document.querySelectorAll('body *'))
   .filter(e => e.getBoundingClientRect().right > 391 || e.scrollWidth > e.clientWidth + 1)
   .map(e => e.tagName.toLowerCase() + '.' + (e.className || '').toString().replace(/ /g, '.') + ' right=' + Math.round(e.getBoundingClientRect().right) + ' sw=' + e.scrollWidth + ' cw=' + e.clientWidth)
@@ -189,6 +196,7 @@ def test_quiz_pages_fit_a_phone_without_sideways_scrolling(browser, live_server,
         page.get_by_role("button", name="Submit the exam").click()
         expect(page.get_by_role("heading", name="Your results")).to_be_visible()
         _no_sideways_scroll(page, "results")
+        assert _chart_text_px(page) >= 12  # was 7 px on phones
         shot(page, "phone-results-dark", full_page=True)
         page.goto(live_server.url + "/quizzes/")
         _no_sideways_scroll(page, "quiz index")

@@ -264,3 +264,33 @@ def test_a_practice_answer_lands_on_the_verdict(client, bank):
     page = client.get(reverse("quizzes:practice", args=[attempt.pk, 1])).content.decode()
     assert 'id="verdict" tabindex="-1"' in page and "autofocus" not in page
     assert 'data-confirm-submit="Finish now? 2 of 3 questions still unanswered' in page
+
+
+def test_results_fold_explanations_and_offer_next_steps_including_a_retake(client, bank):
+    """Issue 14: a 71,000 px results page with no next step. Explanations are folded; the page
+    offers a retake of the missed questions, the review queue and the weakest domain's sheets."""
+    from quizzes.models import Quiz
+
+    Quiz.objects.create(slug="review-my-mistakes", title="Review my mistakes", blueprint=QuizFactory().blueprint,
+                        mode="practice", selection="review", question_count=10)
+    quiz = QuizFactory(question_count=4)
+    learner = UserFactory()
+    client.force_login(learner)
+    client.post(reverse("quizzes:start", args=[quiz.slug]))
+    attempt = Attempt.objects.get(user=learner)
+    first = attempt.answers.get(position=0)
+    right = Option.objects.filter(question=first.question, is_correct=True).values_list("id", flat=True)
+    client.post(reverse("quizzes:answer", args=[attempt.pk, 1]), {"option": list(right)})
+    client.post(reverse("quizzes:submit", args=[attempt.pk]))
+    page = client.get(reverse("quizzes:results", args=[attempt.pk])).content.decode()
+    assert page.count('<details class="explain">') == 4 and "data-expand-all" in page
+    assert 'class="option-explanation"' not in page  # no explanation is open by default
+    assert "Retake the 3 I missed" in page and "Study your weakest domain" in page
+    retake = client.post(reverse("quizzes:retake_missed", args=[attempt.pk]))
+    again = Attempt.objects.exclude(pk=attempt.pk).get(user=learner)
+    assert retake["Location"] == reverse("quizzes:practice", args=[again.pk, 1])
+    assert again.mode == "practice" and again.total == 3
+    assert set(again.answers.values_list("question_id", flat=True)) == set(
+        attempt.answers.exclude(position=0).values_list("question_id", flat=True))
+    client.force_login(UserFactory())
+    assert client.post(reverse("quizzes:retake_missed", args=[attempt.pk])).status_code == 404

@@ -132,3 +132,13 @@ document.addEventListener("submit", function (event) {
   var verdict = document.getElementById("verdict");
   if (verdict) verdict.focus({ preventScroll: false });
 })();
+
+/* Results: "expand all" opens (or folds) every question's explanations at once. */
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("[data-expand-all]");
+  if (!button) return;
+  var open = button.getAttribute("aria-expanded") !== "true";
+  document.querySelectorAll("details.explain").forEach(function (details) { details.open = open; });
+  button.setAttribute("aria-expanded", open ? "true" : "false");
+  button.textContent = open ? "fold all" : "expand all";
+});
