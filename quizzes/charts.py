@@ -41,15 +41,16 @@ def domain_bars(rows: list[dict], *, pass_percent: int | None = None, width: int
 
 
 def sparkline(values: list[int], *, low: int = 100, high: int = 1000, mark: int | None = 720,
-              width: int = 280, height: int = 70) -> str:
-    """Scaled scores over time as a small line chart."""
+              width: int = 300, height: int = 120) -> str:
+    """Scaled scores over time: a line with a labelled axis (100, the pass mark, 1000) and each
+    score written by its point, so one exam is a labelled point on an axis, not a lone dot."""
     if not values:
         return ""
-    pad = 6
+    left, right, pad = 40, 12, 14
     span = high - low
 
     def point(i, v):
-        x = pad + (width - 2 * pad) * (i / (len(values) - 1) if len(values) > 1 else 0.5)
+        x = left + (width - left - right) * (i / (len(values) - 1) if len(values) > 1 else 0.5)
         y = pad + (height - 2 * pad) * (1 - (v - low) / span)
         return x, y
 
@@ -59,10 +60,18 @@ def sparkline(values: list[int], *, low: int = 100, high: int = 1000, mark: int 
         f'<svg class="sparkline" viewBox="0 0 {width} {height}" role="img" xmlns="http://www.w3.org/2000/svg" '
         f'aria-label="{escape("Scaled scores over time: " + ", ".join(map(str, values)))}">'
     ]
-    if mark is not None:
-        _, y = point(0, mark)
-        parts.append(f'<line class="chart-cut" x1="{pad}" x2="{width - pad}" y1="{y:.1f}" y2="{y:.1f}"/>')
-    parts.append(f'<polyline class="spark-line" points="{path}" fill="none"/>')
-    parts += [f'<circle class="spark-dot" cx="{x:.1f}" cy="{y:.1f}" r="3"/>' for x, y in points]
+    for tick in (low, mark, high):
+        if tick is None:
+            continue
+        _, y = point(0, tick)
+        css = "chart-cut" if tick == mark else "chart-grid"
+        parts.append(f'<line class="{css}" x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}"/>')
+        parts.append(f'<text class="chart-tick" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{tick}</text>')
+    if len(values) > 1:
+        parts.append(f'<polyline class="spark-line" points="{path}" fill="none"/>')
+    for (x, y), value in zip(points, values):
+        parts.append(f'<circle class="spark-dot" cx="{x:.1f}" cy="{y:.1f}" r="4"/>')
+        above = y - 8 if y > pad + 12 else y + 16
+        parts.append(f'<text class="chart-point" x="{x:.1f}" y="{above:.1f}" text-anchor="middle">{value}</text>')
     parts.append("</svg>")
     return "".join(parts)

@@ -158,7 +158,10 @@ def dashboard_summary(user) -> dict:
         by_slug = {s.slug: s for s in CheatSheet.objects.listing().filter(slug__in=slugs)}
         study = [by_slug[slug] for slug in slugs if slug in by_slug]
     due = ReviewItem.objects.filter(user=user, due_at__lte=timezone.now()).count()
+    in_progress = list(Attempt.objects.filter(user=user, status=AttemptStatus.IN_PROGRESS).select_related("quiz")
+                       .order_by("-started_at")[:5])
     return {
+        "in_progress": in_progress,
         "attempts": len(submitted),
         "exams": exams[-10:],
         "sparkline": charts.sparkline([a.scaled_score for a in exams[-12:]]),

@@ -63,9 +63,20 @@ def test_take_a_short_exam_with_flags_reload_and_results(page, live_server, shor
     expect(page.locator("#q1-title")).to_be_focused()
     page.keyboard.press("n")
     expect(page.locator("[data-question='2']")).to_be_visible()
+    # 1-5 / A-E choose an option (issue 14); the shortcut is written on the page, not only for screen readers.
+    expect(page.locator(".key-hint")).to_be_visible()
+    page.keyboard.press("3")
+    expect(page.locator("[data-question='2'] input[name=option]").nth(2)).to_be_checked()
+    # (one save at a time: the test's live server shares one SQLite connection between requests)
+    expect(page.locator("[data-save-state]")).to_have_text("All answers saved")
+    page.keyboard.press("b")
+    expect(page.locator("[data-question='2'] input[name=option]").nth(1)).to_be_checked()
+    expect(page.locator("[data-save-state]")).to_have_text("All answers saved")
 
     page.locator(".exam-bar").get_by_role("link", name="Review and submit").click()
     expect(page.get_by_text("2 of 5 answered · 3 unanswered · 1 flagged.")).to_be_visible()
+    # The deadline is shown in the learner's time zone (the browser's), not in UTC.
+    expect(page.locator("time[data-local-time]").first).not_to_contain_text("UTC")
     shot(page, "exam-review")
     # Submitting asks first, saying what is left (issue 14); "Cancel" keeps the exam open.
     asked = []

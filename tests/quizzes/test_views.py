@@ -294,3 +294,15 @@ def test_results_fold_explanations_and_offer_next_steps_including_a_retake(clien
         attempt.answers.exclude(position=0).values_list("question_id", flat=True))
     client.force_login(UserFactory())
     assert client.post(reverse("quizzes:retake_missed", args=[attempt.pk])).status_code == 404
+
+
+def test_the_dashboard_and_index_offer_to_resume_attempts_in_progress(client, bank):
+    """Issue 14: an exam clock running appeared only on its own quiz page."""
+    quiz = QuizFactory(question_count=3, time_limit_minutes=30, title="Timed exam")
+    client.force_login(UserFactory())
+    client.post(reverse("quizzes:start", args=[quiz.slug]))
+    attempt = Attempt.objects.get()
+    for page in (client.get(reverse("dashboard")), client.get(reverse("quizzes:index"))):
+        html = page.content.decode()
+        assert "Timed exam" in html and f'href="{attempt.get_absolute_url()}">Resume</a>' in html
+        assert f'datetime="{attempt.deadline.isoformat()}"'.replace("+00:00", "+00:00") in html or "data-local-time" in html

@@ -33,6 +33,9 @@
     jumps.forEach(function (a, i) {
       if (i + 1 === number) a.setAttribute("aria-current", "step"); else a.removeAttribute("aria-current");
     });
+    // On a phone the question strip scrolls sideways: keep the current question in view.
+    var here = exam.querySelector(".question-grid [aria-current='step']");
+    if (here && here.scrollIntoView) here.scrollIntoView({ block: "nearest", inline: "center" });
     shownAt = Date.now();
     if (focus) {
       var heading = questions[number - 1].querySelector("h2");
@@ -116,6 +119,13 @@
     if (/^(TEXTAREA|SELECT)$/.test(tag) || (tag === "INPUT" && !/radio|checkbox/.test(document.activeElement.type))) return;
     if (event.key === "n" || event.key === "N") { event.preventDefault(); show(current + 1, true); }
     if (event.key === "p" || event.key === "P") { event.preventDefault(); show(current - 1, true); }
+    // 1-6 or A-F pick the option with that number or letter (a checkbox toggles).
+    var index = "123456".indexOf(event.key);
+    if (index < 0 && /^[a-fA-F]$/.test(event.key)) index = "abcdef".indexOf(event.key.toLowerCase());
+    if (index >= 0) {
+      var inputs = questions[current - 1].querySelectorAll("input[name=option]");
+      if (inputs[index]) { event.preventDefault(); inputs[index].click(); }
+    }
   });
 
   // Leaving for the review screen waits for answers still in flight.

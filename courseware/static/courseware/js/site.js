@@ -142,3 +142,29 @@ document.addEventListener("click", function (event) {
   button.setAttribute("aria-expanded", open ? "true" : "false");
   button.textContent = open ? "fold all" : "expand all";
 });
+
+/* Times the server writes in UTC are shown in the learner's own time zone. */
+document.querySelectorAll("time[data-local-time]").forEach(function (node) {
+  var when = new Date(node.getAttribute("datetime"));
+  if (isNaN(when)) return;
+  var options = node.getAttribute("data-local-time") === "datetime"
+    ? { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" }
+    : { hour: "2-digit", minute: "2-digit" };
+  node.textContent = when.toLocaleString([], options);
+  node.title = when.toISOString().replace(".000Z", " UTC").replace("T", " ");
+});
+
+/* Practice: 1-6 or A-F choose an option, as in the exam. */
+(function () {
+  var form = document.querySelector("form.answer-form[data-started]");
+  if (!form) return;
+  document.addEventListener("keydown", function (event) {
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    var active = document.activeElement;
+    if (active && (/^(TEXTAREA|SELECT)$/.test(active.tagName) || (active.tagName === "INPUT" && !/radio|checkbox/.test(active.type)))) return;
+    var index = "123456".indexOf(event.key);
+    if (index < 0 && /^[a-fA-F]$/.test(event.key)) index = "abcdef".indexOf(event.key.toLowerCase());
+    var inputs = form.querySelectorAll("input[name=option]");
+    if (index >= 0 && inputs[index]) { event.preventDefault(); inputs[index].click(); inputs[index].focus(); }
+  });
+})();
