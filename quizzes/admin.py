@@ -8,6 +8,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from quizzes import bank_format, gift, services
 from quizzes.forms import ImportForm, OptionInlineFormSet, QuestionAdminForm
@@ -42,17 +43,18 @@ class ServiceFilter(admin.SimpleListFilter):
 class QuestionAdmin(admin.ModelAdmin):
     form = QuestionAdminForm
     inlines = [OptionInline]
-    list_display = ("key", "qtype", "difficulty", "status", "domain_list", "stat_responses", "facility",
-                    "discrimination", "flagged_for_review")
+    # Compact enough for 1280 px: the statistics in one column, a warning only where there is one.
+    list_display = ("key", "qtype", "difficulty", "status", "domain_list", "item_stats", "review_flag")
     list_filter = ("domains", ServiceFilter, "qtype", "status", "difficulty", "flagged_for_review")
     search_fields = ("key", "stem", "explanation", "options__text")
     filter_horizontal = ("domains",)
     actions = ["publish", "unpublish", "duplicate", "export_yaml", "export_gift"]
-    readonly_fields = ("statistics", "edited_in_admin", "created_at", "updated_at")
+    readonly_fields = ("preview", "statistics", "edited_in_admin", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("key", "qtype", "status", "difficulty", "domains")}),
-        ("Scenario", {"fields": ("stem", "explanation"),
-                      "description": "Markdown. A multiple-response stem says how many to choose: “(Choose two.)”."}),
+        ("Scenario", {"fields": ("stem", "explanation", "preview"),
+                      "description": "Markdown. A multiple-response stem says how many to choose: “(Choose two.)”. "
+                                     "Press “Preview” to see the stem and explanation as learners will."}),
         ("Links", {"fields": ("services", "sheet_links", "references")}),
         ("Item statistics (from submitted exam attempts)", {"fields": ("statistics",)}),
         ("Sync", {"fields": ("edited_in_admin", "created_at", "updated_at")}),
@@ -62,9 +64,46 @@ class QuestionAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("domains__blueprint")
 
+    class Media:
+        js = ("quizzes/admin-question.js",)
+        css = {"all": ("quizzes/admin-question.css",)}
+
     @admin.display(description="domains")
     def domain_list(self, obj):
-        return ", ".join(d.label for d in obj.domains.all())
+        return ", ".join(f"{d.blueprint.code[:3]} {d.key}" for d in obj.domains.all())
+
+    @admin.display(description="facility · discrimination (n)", ordering="stat_facility")
+    def item_stats(self, obj):
+        if not obj.stat_responses:
+            return "—"
+        facility = "—" if obj.stat_facility is None else f"{obj.stat_facility:.0f}%"
+        discrimination = "—" if obj.stat_discrimination is None else f"{obj.stat_discrimination:+.2f}"
+        return f"{facility} · {discrimination} ({obj.stat_responses})"
+
+    @admin.display(description="review", ordering="flagged_for_review")
+    def review_flag(self, obj):
+        return mark_safe('<strong class="review-flag">⚠ review</strong>') if obj.flagged_for_review else ""
+
+    @admin.display(description="Preview")
+    def preview(self, obj):
+        saved = mark_safe(obj.stem_html + obj.explanation_html) if obj and obj.pk else ""  # noqa: S308 - sanitised at save
+        return format_html(
+            '<button type="button" class="button" data-question-preview-url="{}">Preview</button>'
+            '<div class="question-preview prose" aria-live="polite">{}</div>',
+            reverse("admin:quizzes_question_preview"), saved)
+
+    def preview_view(self, request):
+        """The posted stem and explanation rendered and sanitised as a saved question's; saves nothing."""
+        if request.method != "POST":
+            return HttpResponse(status=405)
+        if not (self.has_change_permission(request) or self.has_add_permission(request)):
+            raise PermissionDenied
+        from cheatsheets import rendering
+
+        stem = rendering.render_markdown(request.POST.get("stem", "")).html
+        explanation = rendering.render_markdown(request.POST.get("explanation", "")).html
+        return HttpResponse(format_html('<div class="preview-stem">{}</div><h4>Explanation</h4>{}',
+                                        mark_safe(stem), mark_safe(explanation)))  # noqa: S308 - sanitised above
 
     @admin.display(description="facility %", ordering="stat_facility")
     def facility(self, obj):
@@ -129,6 +168,7 @@ class QuestionAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [
             path("import/", self.admin_site.admin_view(self.import_view), name="quizzes_question_import"),
+            path("preview/", self.admin_site.admin_view(self.preview_view), name="quizzes_question_preview"),
             path("export/<str:fmt>/", self.admin_site.admin_view(self.export_all), name="quizzes_question_export"),
             *super().get_urls(),
         ]

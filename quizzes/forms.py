@@ -5,7 +5,38 @@ from quizzes.bank_format import option_problems, stem_problems
 from quizzes.models import Domain
 
 
+class LinesField(forms.CharField):
+    """A list stored as JSON, edited as one item per line (commas also separate services)."""
+
+    def __init__(self, *args, split_commas=False, **kwargs):
+        self.split_commas = split_commas
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 3, "cols": 80}))
+        super().__init__(*args, **kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, (list, tuple)):
+            return "\n".join(str(item) for item in value)
+        if isinstance(value, str) and value.startswith("["):
+            import json
+
+            try:
+                return "\n".join(str(item) for item in json.loads(value))
+            except ValueError:
+                return value
+        return value
+
+    def to_python(self, value):
+        text = super().to_python(value) or ""
+        parts = text.replace(",", "\n").splitlines() if self.split_commas else text.splitlines()
+        return [part.strip() for part in parts if part.strip()]
+
+
 class QuestionAdminForm(forms.ModelForm):
+    services = LinesField(split_commas=True, help_text="One per line (or comma-separated), e.g. Lambda, SQS.")
+    sheet_links = LinesField(help_text="One cheat-sheet section per line, e.g. sqs#key-numbers.")
+    references = LinesField(help_text="One AWS documentation URL (https) per line.")
+
     def clean(self):
         cleaned = super().clean()
         domains = cleaned.get("domains") or []
@@ -40,10 +71,10 @@ class OptionInlineFormSet(forms.BaseInlineFormSet):
 
 
 class ImportForm(forms.Form):
-    FORMATS = [("yaml", "Serverless Academy YAML"), ("gift", "Moodle GIFT")]
+    FORMATS = [("auto", "Recognise by file name and content"), ("yaml", "Serverless Academy YAML"), ("gift", "Moodle GIFT")]
 
     file = forms.FileField(help_text="A .yaml or .gift (.txt) file. The whole file is imported, or nothing.")
-    format = forms.ChoiceField(choices=FORMATS)
+    format = forms.ChoiceField(choices=FORMATS, initial="auto")
     default_domains = forms.ModelMultipleChoiceField(
         queryset=Domain.objects.select_related("blueprint"), required=False,
         help_text="For GIFT questions without '// @domains:' metadata. At most one per exam.",
@@ -58,3 +89,28 @@ class ImportForm(forms.Form):
             return upload.read().decode("utf-8")
         except UnicodeDecodeError as error:
             raise ValidationError(f"The file is not UTF-8 text (byte {error.start}).") from error
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("format") == "auto" and "file" in cleaned:
+            cleaned["format"] = detect_format(self.files["file"].name, cleaned["file"])
+        return cleaned
+
+
+def detect_format(name: str, text: str) -> str:
+    """"gift" or "yaml", by the file's name, else by its first meaningful line."""
+    lower = name.lower()
+    if lower.endswith(".gift") or lower.endswith(".gift.txt"):
+        return "gift"
+    if lower.endswith((".yaml", ".yml")):
+        return "yaml"
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):  # blank, or a YAML comment
+            continue
+        if stripped.startswith(("questions:", "- id:", "---")):
+            return "yaml"
+        if stripped.startswith(("//", "::", "$CATEGORY")) or "{" in stripped:
+            return "gift"
+        break
+    return "yaml"

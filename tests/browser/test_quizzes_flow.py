@@ -136,7 +136,7 @@ def test_instructor_sees_validation_messages_in_the_admin(page, live_server, sho
     page.fill("#id_key", "two-right-answers")
     page.fill("#id_stem", "Which service is a queue?")
     page.fill("#id_explanation", "Because.")
-    page.fill("#id_references", '["https://docs.aws.amazon.com/sqs/"]')
+    page.fill("#id_references", "https://docs.aws.amazon.com/sqs/")
     page.select_option("#id_status", "published")
     for index in range(4):
         page.fill(f"#id_options-{index}-text", f"Option {index}")

@@ -29,7 +29,7 @@ def question_form(options, *, qtype="single", stem="Which fits? ", status="publi
     data = {
         "key": "new-question", "qtype": qtype, "status": status, "difficulty": "medium",
         "domains": [domain("DVA-C02/security").pk], "stem": stem, "explanation": "Because.",
-        "services": '["SQS"]', "sheet_links": "[]", "references": '["https://docs.aws.amazon.com/sqs/"]',
+        "services": "SQS", "sheet_links": "", "references": "https://docs.aws.amazon.com/sqs/",
         "options-TOTAL_FORMS": str(len(options)), "options-INITIAL_FORMS": "0",
         "options-MIN_NUM_FORMS": "0", "options-MAX_NUM_FORMS": "1000",
     }
@@ -73,7 +73,7 @@ def test_valid_question_saves_and_renders(staff_client):
 
 def test_published_question_needs_a_reference(staff_client):
     data = question_form([("a", True, "x"), ("b", False, "x"), ("c", False, "x"), ("d", False, "x")])
-    data["references"] = "[]"
+    data["references"] = ""
     response = staff_client.post(reverse("admin:quizzes_question_add"), data)
     assert "needs at least one AWS documentation reference" in response.content.decode()
 
@@ -159,8 +159,10 @@ def test_item_statistics_show_in_the_admin(staff_client):
     Question.objects.filter(pk=question.pk).update(stat_responses=4, stat_facility=25.0, stat_discrimination=-0.3,
                                                    flagged_for_review=True,
                                                    stat_option_counts={str(question.options.first().pk): 1})
+    QuestionFactory(key="fresh-question")
     html = staff_client.get(reverse("admin:quizzes_question_changelist")).content.decode()
-    assert "-0.30 ⚠" in html
+    assert "25% · -0.30 (4)" in html and html.count("⚠ review") == 1
+    assert "icon-no" not in html  # issue 14: no red cross on every unflagged row
     html = staff_client.get(reverse("admin:quizzes_question_change", args=[question.pk])).content.decode()
     assert "4 responses · facility 25% · discrimination -0.30" in html and "flagged for review" in html
 
@@ -177,3 +179,43 @@ def test_staff_without_permission_cannot_download_the_bank(client, fmt):
     clerk.user_permissions.add(Permission.objects.get(codename="view_question"))
     response = client.get(reverse("admin:quizzes_question_export", args=[fmt]))
     assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+
+
+
+@pytest.mark.parametrize("name, text, expected", [
+    ("bank.gift", "::q::Which? {=a ~b ~c ~d}", "gift"),
+    ("export.txt", "// a comment\n::q::Which? {=a ~b ~c ~d}", "gift"),
+    ("bank.yml", "questions: []", "yaml"),
+    ("upload.txt", "# bank\nquestions:\n  - id: x", "yaml"),
+])
+def test_the_import_recognises_the_format(name, text, expected):
+    """Issue 14: a .gift file was parsed as YAML unless the format was changed by hand."""
+    from quizzes.forms import detect_format
+
+    assert detect_format(name, text) == expected
+
+
+def test_a_gift_file_imports_with_the_default_format(staff_client):
+    text = "// @domains: DVA-C02/development\n::gift-auto::Which is a queue? {=SQS#Yes ~SNS#No ~Kinesis#No ~EFS#No}\n"
+    response = upload(staff_client, text, "bank.gift", "auto")
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Question.objects.get(key="gift-auto").qtype == "single"
+
+
+def test_list_fields_are_edited_one_per_line(staff_client):
+    question = QuestionFactory(services=["Lambda", "SQS"], references=["https://docs.aws.amazon.com/a", "https://docs.aws.amazon.com/b"])
+    html = staff_client.get(reverse("admin:quizzes_question_change", args=[question.pk])).content.decode()
+    assert "Lambda\nSQS</textarea>" in html and "https://docs.aws.amazon.com/a\nhttps://docs.aws.amazon.com/b</textarea>" in html
+    data = question_form([("a", True, "x"), ("b", False, "x"), ("c", False, "x"), ("d", False, "x")])
+    data.update(services="Lambda, SQS\nSNS", references="https://docs.aws.amazon.com/sqs/\n")
+    assert staff_client.post(reverse("admin:quizzes_question_add"), data).status_code == 302
+    saved = Question.objects.get(key="new-question")
+    assert saved.services == ["Lambda", "SQS", "SNS"] and saved.references == ["https://docs.aws.amazon.com/sqs/"]
+
+
+def test_the_markdown_preview_renders_and_sanitises(staff_client, client):
+    url = reverse("admin:quizzes_question_preview")
+    html = staff_client.post(url, {"stem": "Use **SQS**<script>alert(1)</script>", "explanation": "`code`"}).content.decode()
+    assert "<strong>SQS</strong>" in html and "<script" not in html and "<code>code</code>" in html
+    client.force_login(UserFactory(is_staff=True))  # staff without the question permissions
+    assert client.post(url, {"stem": "x"}).status_code == 403
