@@ -168,3 +168,12 @@ document.querySelectorAll("time[data-local-time]").forEach(function (node) {
     if (index >= 0 && inputs[index]) { event.preventDefault(); inputs[index].click(); inputs[index].focus(); }
   });
 })();
+
+/* A code block wider than the page scrolls sideways: make it reachable by keyboard (WCAG 2.1.1). */
+document.querySelectorAll(".prose pre").forEach(function (pre) {
+  if (pre.scrollWidth > pre.clientWidth && !pre.hasAttribute("tabindex")) {
+    pre.setAttribute("tabindex", "0");
+    pre.setAttribute("role", "region");
+    pre.setAttribute("aria-label", "Code (scrolls sideways)");
+  }
+});
