@@ -1,9 +1,9 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.urls import reverse
 
-from cheatsheets import rendering
+from cheatsheets import rendering, search
 
 
 class Category(models.TextChoices):
@@ -105,7 +105,9 @@ class CheatSheet(models.Model):
 
     def save(self, *args, **kwargs):
         self.render()
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            SearchEntry.objects.index(self)
 
     def get_absolute_url(self):
         return reverse("cheatsheets:detail", kwargs={"slug": self.slug})
@@ -135,3 +137,39 @@ class SheetReview(models.Model):
 
     def __str__(self):
         return f"{self.user} reviewed {self.sheet}"
+
+
+class SearchEntryQuerySet(models.QuerySet):
+    def index(self, sheet: CheatSheet) -> None:
+        """Replace the sheet's entries with ones for its current text (the database's full-text
+        index follows: triggers on SQLite, a generated column on PostgreSQL)."""
+        self.filter(sheet=sheet).delete()
+        entries = search.index_entries(title=sheet.title, services=sheet.services, summary=sheet.summary,
+                                       sections=sheet.sections)
+        self.bulk_create(SearchEntry(sheet=sheet, **entry) for entry in entries)
+
+
+class SearchEntry(models.Model):
+    """One section of a sheet as the full-text index sees it, derived when the sheet is saved.
+
+    The index itself is the database's: an FTS5 table over these rows on SQLite
+    (``cheatsheets_searchentry_fts``), a weighted ``tsvector`` column with a GIN index on
+    PostgreSQL (``search_vector``); see migration 0002. Reads are in ``selectors.search_sheets``.
+    """
+
+    sheet = models.ForeignKey(CheatSheet, on_delete=models.CASCADE, related_name="search_entries")
+    position = models.PositiveIntegerField()
+    anchor = models.CharField(max_length=200, blank=True)
+    sheet_title = models.CharField(max_length=200)
+    services = models.TextField(blank=True)
+    section_title = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True)
+
+    objects = SearchEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["sheet", "position"]
+        verbose_name_plural = "search entries"
+
+    def __str__(self):
+        return f"{self.sheet_title} › {self.section_title or 'introduction'}"

@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 import markdown
 import nh3
 
+# Bump when the HTML a sheet renders to changes (a new class, a new extension option): a sync then
+# renders every sheet again, even those whose file did not change.
+RENDERER_VERSION = 2
+
 # Front-matter tip kinds -> (admonition type, heading shown on the page).
 TIP_KINDS = {"tip": ("tip", "Exam tip"), "watch_out": ("warning", "Watch out")}
 
@@ -29,7 +33,9 @@ EXTENSIONS = [
 ]
 EXTENSION_CONFIGS = {
     "toc": {"permalink": "#", "permalink_title": "Link to this section", "toc_depth": "2-3"},
-    "pymdownx.highlight": {"css_class": "highlight", "guess_lang": False, "use_pygments": True},
+    # language-<name> on each code block: the page labels it (and offers a copy button).
+    "pymdownx.highlight": {"css_class": "highlight", "guess_lang": False, "use_pygments": True,
+                           "pygments_lang_class": True},
     "pymdownx.tabbed": {"alternate_style": True},
 }
 

@@ -1,12 +1,13 @@
 """Reads on cheat sheets that are more than a filter."""
 
-import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.core.cache import cache
+from django.db import connection
 
 from cheatsheets import search
-from cheatsheets.models import CATEGORY_ORDER, Category, CheatSheet, SheetReview
+from cheatsheets.models import CATEGORY_ORDER, Category, CheatSheet, SearchEntry, SheetReview
+from courseware.versions import content_version
 
 
 @dataclass
@@ -65,52 +66,104 @@ def review_progress(user) -> dict:
 
 
 @dataclass
+class SearchSection:
+    anchor: str
+    title: str
+
+
+@dataclass
 class SearchHit:
     sheet: CheatSheet
-    score: int
     section_id: str
     section_title: str
     title_html: str
     snippet_html: str
+    more: list[SearchSection] = field(default_factory=list)
 
 
-def search_sheets(query: str) -> tuple[list[SearchHit], list[str]]:
-    """Sheets that contain every term of ``query``, best first, with a highlighted snippet from
-    the section that matches best. The database narrows on the first term; ranking is in Python
-    over the pre-split sections, so no Markdown is rendered."""
-    terms = search.terms_of(query)
-    if not terms:
-        return [], []
-    first = terms[0]
-    candidates = CheatSheet.objects.filter(
-        Q(title__icontains=first) | Q(search_text__icontains=first) | Q(summary__icontains=first)
-        | Q(services__icontains=first)
-    ).only("slug", "title", "summary", "category", "services", "sections")
+@dataclass
+class SearchResult:
+    query: str
+    hits: list[SearchHit]
+    plan: search.QueryPlan
+
+    @property
+    def corrected_query(self) -> str:
+        return self.plan.corrected_query() if self.plan.corrected else ""
+
+
+def search_vocabulary() -> search.Vocabulary:
+    """Every word of the index with its frequency, for typo correction and completion: built once
+    per content version (a save or a sync bumps it) and shared through the cache."""
+    key = f"search-vocabulary:{content_version()}"
+    vocabulary = cache.get(key)
+    if vocabulary is None:
+        rows = SearchEntry.objects.values_list("sheet_title", "section_title", "services", "body")
+        vocabulary = search.Vocabulary.from_texts(text for row in rows.iterator() for text in row)
+        cache.set(key, vocabulary, 3600)
+    return vocabulary
+
+
+# One sub-select per group, tagged with the group's number: which sections match which word.
+_SQLITE_MATCH = (
+    "SELECT {group} AS grp, e.id, e.sheet_id, -bm25(cheatsheets_searchentry_fts, 10.0, 4.0, 2.0, 1.0) "
+    "FROM cheatsheets_searchentry_fts JOIN cheatsheets_searchentry e ON e.id = cheatsheets_searchentry_fts.rowid "
+    "WHERE cheatsheets_searchentry_fts MATCH %s"
+)
+_POSTGRES_MATCH = (
+    "SELECT {group} AS grp, e.id, e.sheet_id, ts_rank(e.search_vector, q.query) "
+    "FROM cheatsheets_searchentry e, to_tsquery('english'::regconfig, %s) AS q(query) "
+    "WHERE e.search_vector @@ q.query"
+)
+
+
+def _index_matches(groups: list[search.Group]) -> list[search.Match]:
+    """Ask the database's full-text index which sections match each group, in one query."""
+    vendor = connection.vendor
+    if vendor == "sqlite":
+        template, expression = _SQLITE_MATCH, search.fts5_expression
+    elif vendor == "postgresql":
+        template, expression = _POSTGRES_MATCH, search.tsquery_expression
+    else:
+        raise NotImplementedError(f"Cheat sheet search needs SQLite or PostgreSQL, not {vendor}.")
+    sql = " UNION ALL ".join(template.format(group=index) for index in range(len(groups)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [expression(group) for group in groups])
+        return [search.Match(group=row[0], entry_id=row[1], sheet_id=row[2], score=float(row[3]))
+                for row in cursor.fetchall()]
+
+
+def search_sheets(query: str, *, complete_last: bool = True, limit: int = 30) -> SearchResult:
+    """Sheets in which every word of ``query`` (or its correction, or a synonym) appears, title
+    matches first, each with a highlighted snippet of the section that matches best and the
+    other sections that match. Three queries: the index, the sheets, the sections to show."""
+    plan = search.plan_query(query, search_vocabulary(), complete_last=complete_last)
+    if not plan.groups:
+        return SearchResult(query, [], plan)
+    matches = _index_matches(plan.groups)
+    sheets = {sheet.pk: sheet for sheet in CheatSheet.objects.listing().filter(
+        pk__in={match.sheet_id for match in matches})}
+    ranked = search.rank_sheets(matches, {pk: (sheet.title, sheet.services) for pk, sheet in sheets.items()},
+                                plan.groups)[:limit]
+    wanted = {entry_id for sheet in ranked for entry_id in [sheet.entry_id, *sheet.other_entry_ids]}
+    entries = SearchEntry.objects.only("anchor", "section_title", "body").in_bulk(wanted)
+    terms = plan.highlight_terms()
     hits = []
-    for sheet in candidates:
-        score, section = search.score_sections(sheet.title, sheet.services, sheet.sections, terms)
-        if not score:
-            continue
-        text = section["text"] if section else sheet.summary
+    for ranked_sheet in ranked:
+        sheet, entry = sheets[ranked_sheet.sheet_id], entries[ranked_sheet.entry_id]
+        # A section that matched only through the sheet's title or services opens the sheet at
+        # the top, with its summary. (The highlighter knows no stems: "visibility" matched
+        # "visible" in the index, so a section it cannot mark still counts when the title does not.)
+        in_section = search.contains_any(f"{entry.section_title} {entry.body}", terms) or not search.contains_any(
+            f"{sheet.title} {' '.join(sheet.services)}", terms)
         hits.append(SearchHit(
             sheet=sheet,
-            score=score,
-            section_id=section["id"] if section else "",
-            section_title=section["title"] if section else "",
+            section_id=entry.anchor if in_section else "",
+            section_title=entry.section_title if in_section else "",
             title_html=search.highlight(sheet.title, terms),
-            snippet_html=search.snippet(text, terms),
+            snippet_html=search.snippet(entry.body if in_section else sheet.summary, terms,
+                                        focus=search.focus_terms(plan, sheet.title)),
+            more=[SearchSection(entries[pk].anchor, entries[pk].section_title)
+                  for pk in ranked_sheet.other_entry_ids if entries[pk].anchor and entries[pk].anchor != entry.anchor],
         ))
-    hits.sort(key=lambda hit: (-hit.score, hit.sheet.title))
-    return hits, terms
-
-
-def suggestions_for(query: str, limit: int = 5) -> list[CheatSheet]:
-    """Sheets whose title or services look like the query: for an empty result."""
-    sheets = list(CheatSheet.objects.listing())
-    names = {}
-    for sheet in sheets:
-        for name in [sheet.title, *sheet.services]:
-            names.setdefault(name.lower(), sheet)
-    close = difflib.get_close_matches(query.lower(), list(names), n=limit * 2, cutoff=0.5)
-    found = list(dict.fromkeys(names[name] for name in close))
-    return found[:limit]
+    return SearchResult(query, hits, plan)

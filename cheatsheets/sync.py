@@ -152,7 +152,9 @@ def parse_file(path: Path) -> tuple[SheetFile | None, list[str]]:
         return None, [_problem(path, f"the sanitiser removes content starting at “{dropped}”: a tag it does not allow "
                                      "(<script>, <style>, <svg>, <math>, <iframe>...) or one left unclosed; write it "
                                      "in Markdown or close the tag")]
-    return SheetFile(path=path, digest=hashlib.sha256(raw).hexdigest(), fields=fields), []
+    # The renderer's version is part of the digest: a new renderer counts as a changed file.
+    digest = hashlib.sha256(raw + f"\nrenderer:{rendering.RENDERER_VERSION}".encode()).hexdigest()
+    return SheetFile(path=path, digest=digest, fields=fields), []
 
 
 def parse_directory(directory: Path) -> list[SheetFile]:

@@ -85,12 +85,19 @@ def _detail(request, slug, version):
 
 
 def search(request):
-    query = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
-    hits, terms = selectors.search_sheets(query) if query else ([], [])
-    suggestions = selectors.suggestions_for(query) if query and not hits else []
-    return render(request, "cheatsheets/search.html", {
-        "query": query, "hits": hits, "terms": terms, "suggestions": suggestions,
+    """The search page, and its results alone for the live search (htmx, as the learner types).
+    The last word is completed from the index unless the query ends with a space."""
+    raw = request.GET.get("q", "")[:MAX_QUERY_LENGTH]
+    query = raw.strip()
+    result = selectors.search_sheets(query, complete_last=not raw.endswith(" ")) if query else None
+    live = bool(request.htmx) and not request.htmx.history_restore_request
+    template = "cheatsheets/_search_live.html" if live else "cheatsheets/search.html"
+    response = render(request, template, {
+        "query": query, "result": result, "hits": result.hits if result else [],
+        "compact": request.GET.get("compact") == "1",  # the index page's box: no prompt when empty
     })
+    patch_vary_headers(response, ["HX-Request"])  # the fragment and the page share a URL
+    return response
 
 
 @require_POST
@@ -105,5 +112,7 @@ def toggle_review(request, slug):
         services.sheet_unmark_reviewed(user=request.user, sheet=sheet)
         sheet.is_reviewed = False
     if request.htmx:
-        return render(request, "cheatsheets/_review_button.html", {"sheet": sheet})
+        slot = "bottom" if request.POST.get("slot") == "bottom" else "top"
+        return render(request, "cheatsheets/_review_toggle.html", {
+            "sheet": sheet, "slot": slot, "other_slot": "top" if slot == "bottom" else "bottom"})
     return redirect(sheet)

@@ -24,7 +24,7 @@ def test_tables_render_with_alignment():
 
 def test_fenced_code_is_highlighted():
     out = render("```python\nimport boto3\n```\n")
-    assert '<div class="highlight">' in out.html
+    assert '<div class="language-python highlight">' in out.html  # the page labels the block from this
     assert '<span class="kn">import</span>' in out.html
 
 

@@ -76,6 +76,17 @@ def test_second_sync_changes_nothing(content):
 
 
 @pytest.mark.django_db
+def test_a_new_renderer_renders_unchanged_files_again(content, monkeypatch):
+    """Pages never render Markdown: when the renderer changes (a new class on code blocks), the
+    next sync must re-render every sheet."""
+    from cheatsheets import rendering
+
+    run_sync()
+    monkeypatch.setattr(rendering, "RENDERER_VERSION", rendering.RENDERER_VERSION + 1)
+    assert "0 created, 2 updated, 0 unchanged (2 changed)" in run_sync()
+
+
+@pytest.mark.django_db
 def test_edited_file_updates_its_row(content):
     run_sync()
     write(content, "sqs.md", VALID.format(slug="sqs").replace("A queue.", "A managed queue."))

@@ -1,6 +1,7 @@
 """Index, sheet page, search and the reviewed toggle."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from cheatsheets.models import Category, SheetReview
@@ -139,6 +140,32 @@ def test_htmx_toggle_returns_the_button_fragment(learner_client, sheets):
     assert 'aria-pressed="true"' in html
 
 
+def test_the_sheet_offers_mark_as_reviewed_at_the_top_and_at_the_end(learner_client, sheets):
+    html = learner_client.get(reverse("cheatsheets:detail", args=["lambda"])).content.decode()
+    assert html.count("Mark as reviewed") == 2
+    assert html.index('id="review-form-top"') < html.index('class="prose"') < html.index('id="review-form-bottom"')
+    anonymous = Client().get(reverse("cheatsheets:detail", args=["lambda"])).content.decode()
+    assert "Log in to track your progress" in anonymous and "review-form" not in anonymous
+
+
+def test_toggling_one_review_button_updates_the_other(learner_client, sheets):
+    """The posted form is swapped in place; the other one comes out of band, with the same state."""
+    response = learner_client.post(reverse("cheatsheets:toggle_review", args=["lambda"]),
+                                   {"reviewed": "1", "slot": "bottom"}, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert html.count('aria-pressed="true"') == 2
+    bottom, top = html.index('id="review-form-bottom"'), html.index('id="review-form-top"')
+    assert bottom < top and 'hx-swap-oob="true"' in html[top:] and 'hx-swap-oob' not in html[bottom:top]
+    html = learner_client.get(reverse("cheatsheets:detail", args=["lambda"])).content.decode()
+    assert html.count("✓ Reviewed") == 2
+
+
+def test_the_sheet_page_has_a_phone_table_of_contents_and_its_script(client, sheets):
+    html = client.get(reverse("cheatsheets:detail", args=["lambda"])).content.decode()
+    assert '<details class="toc-mobile">' in html and 'href="#key-numbers"' in html.split("toc-mobile")[1]
+    assert "/static/cheatsheets/sheet.js" in html
+
+
 def test_toggle_requires_sign_in(client, sheets):
     response = client.post(reverse("cheatsheets:toggle_review", args=["lambda"]), {"reviewed": "1"})
     assert response.status_code == 302 and reverse("login") in response["Location"]
@@ -176,10 +203,55 @@ def test_search_requires_every_term(client, sheets):
     assert [hit.sheet.slug for hit in hits] == ["lambda"]
 
 
-def test_empty_search_result_is_helpful(client, sheets):
+def test_a_misspelt_search_says_what_it_searched_for(client, sheets):
     html = client.get(reverse("cheatsheets:search"), {"q": "lamda"}).content.decode()
-    assert "No sheet contains all of" in html
-    assert "Did you mean" in html and "AWS Lambda" in html
+    assert "<strong>lambda</strong> (no sheet has “lamda”)" in html
+    assert reverse("cheatsheets:detail", args=["lambda"]) in html
+
+
+def test_empty_search_result_is_helpful(client, sheets):
+    html = client.get(reverse("cheatsheets:search"), {"q": "kubernetes"}).content.decode()
+    assert "No sheet contains all of" in html and "Browse all cheat sheets" in html
+    assert "No sheet matches “kubernetes”" in html  # the status line, announced politely
+
+
+def test_live_search_returns_only_the_results_and_the_status(client, sheets):
+    """As the learner types, htmx asks for the results alone: no page around them, and the
+    status line swapped in place so screen readers announce the count."""
+    response = client.get(reverse("cheatsheets:search"), {"q": "visib"}, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert "<html" not in html and "<form" not in html
+    assert '<ol class="search-results">' in html and "<mark>visibility</mark>" in html
+    assert 'id="search-status" hx-swap-oob="innerHTML"' in html and "1 sheet matches" in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_a_history_restore_gets_the_whole_page(client, sheets):
+    headers = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    html = client.get(reverse("cheatsheets:search"), {"q": "visibility"}, headers=headers).content.decode()
+    assert "<html" in html and 'id="search-q"' in html
+
+
+def test_the_search_page_is_live_and_still_a_plain_form(client, sheets):
+    html = client.get(reverse("cheatsheets:search"), {"q": "visibility"}).content.decode()
+    assert 'action="/cheatsheets/search/" method="get"' in html  # works without JavaScript
+    assert 'hx-get="/cheatsheets/search/"' in html and 'hx-target="#search-results"' in html
+    assert 'id="search-status" class="muted search-status" role="status"' in html
+    assert 'aria-controls="search-results"' in html
+
+
+def test_the_index_box_shows_results_as_you_type(client, sheets):
+    html = client.get(reverse("cheatsheets:index")).content.decode()
+    assert 'id="index-q"' in html and 'hx-get="/cheatsheets/search/"' in html and 'id="search-results"' in html
+    fragment = client.get(reverse("cheatsheets:search"), {"q": "", "compact": "1"},
+                          headers={"HX-Request": "true"}).content.decode()
+    assert "Type a service" not in fragment  # an emptied box leaves the index as it was
+
+
+def test_a_trailing_space_means_the_last_word_is_finished(client, sheets):
+    hits = client.get(reverse("cheatsheets:search"), {"q": "visib"}).context["hits"]
+    assert [hit.sheet.slug for hit in hits] == ["sqs"]
+    assert client.get(reverse("cheatsheets:search"), {"q": "pric "}).context["hits"] == []
 
 
 def test_search_escapes_the_query(client, sheets):
