@@ -188,7 +188,7 @@ LABS_SITE_ORIGIN = os.environ.get("LABS_SITE_ORIGIN", "http://127.0.0.1:8000")
 LABS_EXPLORE_SECONDS = int(os.environ.get("LABS_EXPLORE_SECONDS", 30 * 60))  # a verified app stays up this long
 LABS_IDLE_SECONDS = int(os.environ.get("LABS_IDLE_SECONDS", 2 * 60 * 60))  # an untouched guided run, this long
 LABS_STALL_SECONDS = int(os.environ.get("LABS_STALL_SECONDS", 120))  # a run whose worker is silent this long is reaped
-PERIODIC_TASKS += [("labs.tasks.reap_runs", 60)]
+PERIODIC_TASKS += [("labs.engine.tasks.reap_runs", 60)]
 SITE_PROCESSES["sandbox"] = ["sandbox"]
 
 # Labs in the learner's own AWS account (docs/labs.md, "Your own AWS account").
@@ -224,6 +224,6 @@ LABS_SECRET_KEYS = env_list("LABS_SECRET_KEYS", "") or [_local_labs_secret_key()
 # DEBUG: whatever LOG_LEVEL says, the AWS SDK logs warnings and worse only.
 for _sdk_logger in ("botocore", "boto3", "s3transfer", "urllib3"):
     LOGGING["loggers"][_sdk_logger] = {"level": "WARNING"}
-PERIODIC_TASKS += [("labs.tasks.expire_runs", 60)]
+PERIODIC_TASKS += [("labs.engine.tasks.expire_runs", 60)]
 # Error pages hide what is marked sensitive (a learner's AWS key) with DEBUG on as well.
-DEFAULT_EXCEPTION_REPORTER_FILTER = "labs.vault.SafeInDebugExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "own_account.vault.SafeInDebugExceptionReporterFilter"

@@ -9,10 +9,13 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from labs import account_views, aws, pricing, sandbox, selectors, services
-from labs.catalog import fullstack, get_lab
-from labs.endpoints import api_call, website_get
-from labs.lab import function_zip
+from labs import aws, sandbox, selectors, services
+from own_account import views as account_views
+from own_account import pricing
+from labs.catalog import get_lab
+from labs.catalog.fullstack import steps as fullstack_steps
+from labs.engine.endpoints import api_call, site_origin, website_get
+from labs.engine.lab import function_zip
 from labs.models import LabRun, Sandbox
 
 API_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
@@ -47,10 +50,6 @@ def detail(request, slug):
         "neutral_parts": {part: "plan" for part in lab.parts},
         "aws_sandbox": Sandbox.aws_for(request.user), "estimate": pricing.estimate(lab.slug),
     })
-
-
-def site_origin(request) -> str:
-    return f"{request.scheme}://{request.get_host()}"
 
 
 @require_POST
@@ -153,12 +152,12 @@ def run_files(request, pk, name):
     """The lab's files for a learner doing a step by hand: the function's code, the website."""
     run = selectors.run_for(request.user, pk)
     if run.lab is not None and name in run.lab.functions:
-        package = function_zip(name)
+        package = function_zip(run.lab.function_folder(name))
     elif name == "website" and run.lab_slug == "fullstack":
         api_url = run.outputs.get("api_url") or reverse("labs:run_api_root", kwargs={"pk": run.pk}).rstrip("/")
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for key, body, _ in fullstack.website_files(api_url):
+            for key, body, _ in fullstack_steps.website_files(api_url):
                 archive.writestr(key, body)
         package = buffer.getvalue()
     else:

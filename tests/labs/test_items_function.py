@@ -10,7 +10,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from labs.functions.items_api import app
+from labs.catalog.fullstack.functions.items_api import app
 
 TABLE = "items-under-test"
 ORIGIN = "http://127.0.0.1:8000"
@@ -159,9 +159,10 @@ def test_the_function_imports_only_what_the_lambda_runtime_provides():
 
 
 def test_the_deployment_package_is_reproducible_and_runnable(tmp_path):
-    from labs.lab import code_sha256, function_zip
+    from labs.catalog.fullstack import LAB
+    from labs.engine.lab import code_sha256, function_zip
 
-    first, second = function_zip("items_api"), function_zip("items_api")
+    first, second = function_zip(LAB.function_folder("items_api")), function_zip(LAB.function_folder("items_api"))
     assert first == second and code_sha256(first) == code_sha256(second)
     import zipfile
     import io

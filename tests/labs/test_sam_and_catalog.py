@@ -9,7 +9,10 @@ from samtranslator.public.exceptions import InvalidDocumentException
 from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import intrinsics_multi_constructor
 
-from labs.catalog import all_labs, fullstack, get_lab
+from labs.catalog import all_labs, get_lab
+from labs.catalog import fullstack as fullstack_lab
+from labs.catalog.fullstack import steps as fullstack_steps
+from labs.catalog.video.names import VIDEO_SUFFIXES
 
 
 class CloudFormationLoader(yaml.SafeLoader):
@@ -36,7 +39,7 @@ def translate(template: dict) -> dict:
 @pytest.fixture
 def template(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    return yaml.load(fullstack.LAB.sam_source, Loader=CloudFormationLoader)
+    return yaml.load(fullstack_lab.LAB.sam_source, Loader=CloudFormationLoader)
 
 
 def test_the_fullstack_sam_template_translates_to_cloudformation(template):
@@ -50,7 +53,7 @@ def test_the_fullstack_sam_template_translates_to_cloudformation(template):
     assert function["Runtime"] == "python3.12" and function["Handler"] == "app.handler"
     role = resources["ItemsFunctionRole"]["Properties"]
     statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
-    assert statements[0]["Action"] == list(fullstack.TABLE_ACTIONS)  # the same least privilege as the step
+    assert statements[0]["Action"] == list(fullstack_steps.TABLE_ACTIONS)  # the same least privilege as the step
     swagger = resources["ItemsApi"]["Properties"]["Body"]["paths"]
     assert set(swagger) == {"/items", "/items/{id}"}
     assert {method for path in swagger.values() for method in path} >= {"get", "post", "delete", "options"}
@@ -77,3 +80,23 @@ def test_every_lab_is_complete():
             assert "<script" not in html and f"__tabbed_{step.slug}_" in html
         assert lab.sam_template.exists()
     assert get_lab("nope") is None
+
+
+def test_the_video_sam_template_translates_to_cloudformation(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    template = yaml.load(get_lab("video").sam_source, Loader=CloudFormationLoader)
+    template["Resources"]["TranscoderFunction"]["Properties"]["CodeUri"] = "s3://lab-artifacts/video_transcoder.zip"
+    template["Resources"]["FfmpegLayer"]["Properties"]["ContentUri"] = "s3://lab-artifacts/ffmpeg-layer.zip"
+    resources_ = transform(template, {"UploadsBucketName": "up", "OutputBucketName": "out"}, NoManagedPolicies())["Resources"]
+    types = [resource["Type"] for resource in resources_.values()]
+    assert types.count("AWS::Lambda::Permission") == len(VIDEO_SUFFIXES)
+    for wanted in ("AWS::Lambda::LayerVersion", "AWS::Lambda::Function", "AWS::IAM::Role", "AWS::S3::Bucket",
+                   "AWS::Lambda::EventInvokeConfig"):
+        assert wanted in types
+    function = resources_["TranscoderFunction"]["Properties"]
+    assert (function["MemorySize"], function["Timeout"], function["EphemeralStorage"]) == (3008, 900, {"Size": 2048})
+    notifications = resources_["UploadsBucket"]["Properties"]["NotificationConfiguration"]["LambdaConfigurations"]
+    assert len(notifications) == len(VIDEO_SUFFIXES)
+    assert all(n["Filter"]["S3Key"]["Rules"][0] == {"Name": "prefix", "Value": "uploads/"} for n in notifications)
+    statements = resources_["TranscoderFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    assert [s["Action"] for s in statements] == ["s3:GetObject", "s3:PutObject"]  # the steps' least privilege

@@ -12,9 +12,14 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from labs import accounts, aws, aws_role, guardrails, pricing, selectors, services
-from labs.account_forms import ConfirmForm, KeysForm, RoleForm
-from labs.catalog import get_lab
+from labs import aws, selectors, services
+from own_account import accounts
+from own_account import aws_role
+from own_account import guardrails
+from own_account import pricing
+from own_account.forms import ConfirmForm, KeysForm, RoleForm
+from labs.catalog import all_labs, get_lab
+from labs.engine.endpoints import site_origin
 from labs.models import LabRun, Sandbox
 
 
@@ -155,8 +160,6 @@ def account_confirm(request):
             if lab is None:
                 messages.success(request, f"Account {sandbox.account_display} confirmed: labs may deploy there.")
                 return redirect("labs:account")
-            from labs.views import site_origin
-
             try:
                 run = services.lab_run_start(user=request.user, lab=lab, mode=mode, website_origin=site_origin(request),
                                              sandbox=sandbox)
@@ -176,8 +179,6 @@ def account_confirm(request):
 
 
 def _labs():
-    from labs.catalog import all_labs
-
     return all_labs()
 
 

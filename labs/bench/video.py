@@ -29,8 +29,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from labs import sandbox
-from labs.catalog import video_ffmpeg, video_verify
-from labs.functions.video_transcoder import app as transcoder
+from labs.catalog.video import ffmpeg as video_ffmpeg
+from labs.catalog.video import verify as video_verify
+from labs.catalog.video.functions.video_transcoder import app as transcoder
 
 ARRIVED = re.compile(r"transcoded ([\d.]+) s after the upload")
 IN_FUNCTION = re.compile(r"\btranscode ([\d.]+) s\b")

@@ -1,10 +1,10 @@
 """The lab engine: performs a run's pending action, writing every step, check, AWS action and
 verify result as an event, and every resource to the ledger before it exists.
 
-Called by the task worker (``labs.tasks.execute_run``) and by ``manage.py lab run``; never
+Called by the task worker (``labs.engine.tasks.execute_run``) and by ``manage.py lab run``; never
 inside a web request. One action at a time per run: a run is claimed by moving it from
 ``queued`` to ``running`` in one UPDATE, and records which process holds it (host:pid) with
-a heartbeat, so :func:`reap` can tell a run whose worker died from one that is working.
+a heartbeat, so :func:`labs.engine.reaper.reap` can tell a run whose worker died from one that is working.
 
 What happens after a failure depends on the mode. An automatic run tears everything down
 when a step or the verify fails. A guided run leaves the learner in charge (fix it and check
@@ -17,12 +17,12 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
-from labs import aws, resources
-from labs.endpoints import Deployment, execute_api_url
-from labs.lab import RUN_TAG, CheckResult, Context, Names, StepBlocked
+from labs import aws
+from labs.engine.teardown import teardown
+from labs.engine.endpoints import Deployment, execute_api_url
+from labs.engine.lab import RUN_TAG, CheckResult, Context, Names, StepBlocked
 from labs.models import LabRun, LedgerEntry, RunEvent
 
 Status, Action, Outcome = LabRun.Status, LabRun.Action, LabRun.Outcome
@@ -112,7 +112,7 @@ def public_api_base(run: LabRun, target: aws.Target):
 
 
 def context_for(run: LabRun, recorder) -> Context:
-    from labs.guardrails import deploy_refusal
+    from own_account.guardrails import deploy_refusal
 
     refusal = deploy_refusal(run.sandbox)  # an unconfirmed or blocklisted account, a region not allowed
     if refusal:
@@ -331,159 +331,3 @@ def keep(run: LabRun, recorder: DbRecorder) -> None:
     run.touch(status=Status.KEPT, pending_action="", pending_step="", finished_at=timezone.now(), teardown_after=None)
     recorder.event(RunEvent.Kind.RUN, f"Kept as asked: {left} resource(s) left deployed. Tear them down with "
                                       f"`manage.py lab teardown {run.pk}`.")
-
-
-def teardown(run: LabRun, recorder: DbRecorder) -> bool:
-    """Delete every resource in the ledger, newest first; True when nothing is left."""
-    run.touch(status=Status.TEARING_DOWN)
-    entries = list(run.ledger.filter(status__in=LedgerEntry.PRESENT).order_by("-id"))
-    recorder.event(RunEvent.Kind.TEARDOWN, f"Tearing down {len(entries)} resource(s), newest first",
-                   status=RunEvent.Status.START)
-    try:
-        target = aws.target_for(run.sandbox)
-        clients = aws.Clients(target, on_call=recorder.aws_call)
-    except aws.SandboxUnavailable as error:
-        target, clients, entries_error = None, None, str(error)
-    else:
-        entries_error = ""
-    if target is not None and target.is_local:
-        from labs.sandbox import health
-
-        status = health(target.endpoint_url)
-        if not status.up:
-            entries_error = (f"The local sandbox is not answering ({status.detail}). Its state lives in memory, so a "
-                             "sandbox that stopped has forgotten these resources; start it and retry the teardown "
-                             "to confirm.")
-    failed = _delete_all(entries, clients, recorder, entries_error)
-    if failed:
-        # Some deletions depend on others settling first (a role after its policies): one more pass.
-        time.sleep(0 if entries_error else 1)
-        failed = _delete_all(failed, clients, recorder, entries_error) if not entries_error else failed
-    unlisted = []
-    if target is not None and not target.is_local and not entries_error:
-        # In a real account, look again: anything still named or tagged like the run is reported.
-        from labs.guardrails import leftovers_after_teardown
-
-        found, unlisted = leftovers_after_teardown(run, clients, recorder)
-        failed = list(failed) + found
-    now = timezone.now()
-    if failed or unlisted:
-        endpoint = target.endpoint_url if target is not None and target.is_local else None
-        lines = [f"- {entry.kind_label} {entry.name}: {entry.manual_command(endpoint)}" for entry in failed] + unlisted
-        message = "Teardown could not delete everything. Left behind, and how to delete each by hand:\n" + "\n".join(lines)
-        run.touch(status=Status.TEARDOWN_FAILED, message=message, finished_at=now, teardown_after=None,
-                  pending_action="", pending_step="")
-        recorder.event(RunEvent.Kind.TEARDOWN, f"Teardown left {len(failed)} resource(s): see the list to delete by hand.",
-                       status=RunEvent.Status.FAIL, detail={"left": [entry.pk for entry in failed]})
-        return False
-    run.touch(status=Status.CLEANED, finished_at=now, teardown_after=None, pending_action="", pending_step="",
-              message="" if run.outcome in (Outcome.PASSED, Outcome.ABANDONED) else run.message)
-    recorder.event(RunEvent.Kind.TEARDOWN, "Cleaned: everything this run created is deleted.", status=RunEvent.Status.OK)
-    return True
-
-
-def _delete_all(entries, clients, recorder, unavailable: str) -> list:
-    failed = []
-    for entry in entries:
-        if unavailable:
-            outcome, error = None, unavailable
-        else:
-            try:
-                outcome, error = resources.delete(clients, entry.kind, entry.physical_id, entry.name), ""
-            except Exception as exc:  # noqa: BLE001 - recorded with how to do it by hand
-                outcome, error = None, aws.error_message(exc)
-        if outcome is None:
-            entry.status, entry.error = LedgerEntry.Status.DELETE_FAILED, error
-            entry.save(update_fields=["status", "error"])
-            failed.append(entry)
-            recorder.event(RunEvent.Kind.TEARDOWN, f"Could not delete {entry.kind_label} {entry.name}: {error}",
-                           status=RunEvent.Status.FAIL)
-            continue
-        entry.status = LedgerEntry.Status.DELETED if outcome == resources.DELETED else LedgerEntry.Status.GONE
-        entry.deleted_at, entry.error = timezone.now(), ""
-        entry.save(update_fields=["status", "deleted_at", "error"])
-        said = "Deleted" if outcome == resources.DELETED else "Already gone:"
-        recorder.event(RunEvent.Kind.TEARDOWN, f"{said} {entry.kind_label} {entry.name}", status=RunEvent.Status.OK)
-    return failed
-
-
-# Runs that stopped moving -------------------------------------------------------------------
-
-def _process_gone(worker: str) -> bool:
-    host, _, pid = worker.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False  # another machine's worker: only the heartbeat can tell
-    if int(pid) == os.getpid():
-        return True  # this process is reaping, so it is not running that run
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    try:  # a killed child not yet waited for is a zombie: it still "exists"
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[-1].split()[0] == "Z"
-    except OSError:
-        return False
-
-
-def stalled(now=None) -> list[LabRun]:
-    """Runs a worker was working on when it died or stopped answering."""
-    now = now or timezone.now()
-    limit = now - timedelta(seconds=settings.LABS_STALL_SECONDS)
-    found = []
-    for run in LabRun.objects.filter(status__in=[Status.RUNNING, Status.TEARING_DOWN]).select_related("sandbox"):
-        if run.heartbeat_at is None or run.heartbeat_at < limit or _process_gone(run.worker):
-            found.append(run)
-    return found
-
-
-def reap(now=None) -> list[int]:
-    """Queue a teardown for runs whose worker died and for runs left idle past their time."""
-    from labs import services
-
-    now = now or timezone.now()
-    queued = []
-    local_up = None
-
-    def can_tear_down(run) -> bool:
-        # The periodic task also runs as `make run` starts, maybe before the sandbox answers:
-        # leave a local run for the next tick rather than fail its teardown.
-        nonlocal local_up
-        if not run.sandbox.is_local:
-            return True
-        if local_up is None:
-            from labs.sandbox import health
-
-            local_up = health().up
-        return local_up
-
-    for run in stalled(now):
-        if not can_tear_down(run):
-            continue
-        with transaction.atomic():
-            taken = LabRun.objects.filter(pk=run.pk, status=run.status, heartbeat_at=run.heartbeat_at).update(
-                status=Status.QUEUED, pending_action=Action.TEARDOWN, pending_step="", updated_at=now,
-                outcome=run.outcome or Outcome.CRASHED)
-            if taken:
-                RunEvent.objects.create(run=run, kind=RunEvent.Kind.RUN, status=RunEvent.Status.FAIL, message=(
-                    f"The worker running this lab ({run.worker or 'unknown'}) stopped mid-way. Tearing down everything "
-                    "it recorded, including what it was creating."))
-                services.enqueue_run(run.pk)
-                queued.append(run.pk)
-    for run in LabRun.objects.filter(status__in=[Status.WAITING, Status.LIVE], teardown_after__lt=now).select_related("sandbox"):
-        if not can_tear_down(run):
-            continue
-        with transaction.atomic():
-            taken = LabRun.objects.filter(pk=run.pk, status=run.status).update(
-                status=Status.QUEUED, pending_action=Action.TEARDOWN, pending_step="", updated_at=now,
-                outcome=run.outcome or Outcome.EXPIRED, message=(
-                    "" if run.outcome == Outcome.PASSED else "This run was left idle past its time, so it was torn "
-                    "down to leave nothing running. Start a new run to carry on."))
-            if taken:
-                RunEvent.objects.create(run=run, kind=RunEvent.Kind.RUN, message=(
-                    "Time is up for this run: tearing it down so nothing is left running."))
-                services.enqueue_run(run.pk)
-                queued.append(run.pk)
-    return queued

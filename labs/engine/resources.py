@@ -126,6 +126,36 @@ def delete_layer_version(clients, physical_id, name):
     return DELETED if DELETED in outcomes else GONE
 
 
+def delete_queue(clients, physical_id, name):
+    # physical_id is the queue's URL; without it (the answer never reached the ledger) it is found by name.
+    url = physical_id
+    if not url.startswith("http"):
+        try:
+            url = clients.sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        except Exception as error:  # noqa: BLE001
+            if is_not_found(error):
+                return GONE
+            raise
+    return _gone_if_missing(clients.sqs.delete_queue, QueueUrl=url)
+
+
+def delete_topic(clients, physical_id, name):
+    sns = clients.sns
+    arn = physical_id if physical_id.startswith("arn:") else next(
+        (t["TopicArn"] for page in sns.get_paginator("list_topics").paginate() for t in page.get("Topics", [])
+         if t["TopicArn"].rsplit(":", 1)[-1] == name), None)
+    if arn is None:
+        return GONE
+    try:
+        sns.get_topic_attributes(TopicArn=arn)
+    except Exception as error:  # noqa: BLE001
+        if is_not_found(error):
+            return GONE
+        raise
+    sns.delete_topic(TopicArn=arn)  # answers 200 even when gone, so look first
+    return DELETED
+
+
 KINDS: dict[str, Kind] = {
     "dynamodb:table": Kind("DynamoDB table", delete_table,
                            lambda pid, name: f"aws dynamodb delete-table --table-name {pid}"),
@@ -147,6 +177,10 @@ KINDS: dict[str, Kind] = {
                                  lambda pid, name: "aws lambda delete-layer-version --layer-name {} --version-number {}".format(
                                      *pid.rsplit(":", 1)) if pid.startswith("arn:") else
                                  f"aws lambda delete-layer-version --layer-name {name.split()[0]} --version-number <N>"),
+    "sqs:queue": Kind("SQS queue", delete_queue,
+                      lambda pid, name: f"aws sqs delete-queue --queue-url {pid or '$(aws sqs get-queue-url --queue-name ' + name + ' --query QueueUrl --output text)'}"),
+    "sns:topic": Kind("SNS topic", delete_topic,
+                      lambda pid, name: f"aws sns delete-topic --topic-arn {pid or '<arn of ' + name + '>'}"),
 }
 
 

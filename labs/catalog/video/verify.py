@@ -11,8 +11,6 @@ listing of the output folder is compared with the manifest.
 
 import json
 import os
-import struct
-import subprocess
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -21,20 +19,16 @@ from pathlib import Path
 
 from django.conf import settings
 
-from labs.catalog import video_ffmpeg
-from labs.catalog.fullstack import _missing
-from labs.lab import CheckResult, Context, VerifyCheck
+from labs.catalog.video import ffmpeg as video_ffmpeg
+from labs.catalog.video import names
+from labs.catalog.video.media import decode, jpeg_size, mp4_info
+from labs.catalog.video.names import UPLOAD_PREFIX, function_name, output_bucket, uploads_bucket
+from labs.engine.lab import CheckResult, Context, VerifyCheck
+from labs.toolkit.calls import missing
 
 LADDER_HEIGHTS = {"phone": 360, "tablet": 720, "tv": 1080}  # what the lab promises, stated independently
 NOT_A_VIDEO = b"These are meeting notes, not a video.\nThe function must say so, and nothing else may break.\n"
 NOTE_EVERY = 2.0
-
-
-def _video():
-    # The lab module builds its verify from this one: imported when used, not at import time.
-    from labs.catalog import video
-
-    return video
 
 
 def setting(name: str, default: float) -> float:
@@ -68,7 +62,7 @@ class Upload:
 
 
 def output_name(key: str) -> str:
-    name = key[len(_video().UPLOAD_PREFIX):]
+    name = key[len(UPLOAD_PREFIX):]
     folder, _, file = name.rpartition("/")
     stem = file.rsplit(".", 1)[0]
     return f"{folder}/{stem}" if folder else stem
@@ -80,122 +74,10 @@ def expected_renditions(spec: video_ffmpeg.ClipSpec) -> dict[str, tuple[int, int
     return {name: (round(spec.width * height / spec.height / 2) * 2, height) for name, height in rungs.items()}
 
 
-# Reading what came out ---------------------------------------------------------------------
-
-def mp4_boxes(data: bytes, start: int = 0, end: int | None = None):
-    """(type, payload start, box end) for each box between start and end."""
-    end = len(data) if end is None else end
-    position = start
-    while position + 8 <= end:
-        size, kind = struct.unpack(">I4s", data[position:position + 8])
-        header = 8
-        if size == 1:
-            size, header = struct.unpack(">Q", data[position + 8:position + 16])[0], 16
-        elif size == 0:
-            size = end - position
-        if size < header:
-            raise ValueError(f"a box at byte {position} claims {size} bytes")
-        yield kind.decode("latin-1"), position + header, position + size
-        position += size
-
-
-@dataclass(frozen=True)
-class Mp4:
-    top_level: tuple[str, ...]
-    duration: float
-    video: tuple[int, int] | None  # width, height of the first video track
-    audio: bool
-
-    @property
-    def fast_start(self) -> bool:
-        """The index (moov) comes before the media (mdat): a browser can start playing at once."""
-        boxes = list(self.top_level)
-        return "moov" in boxes and "mdat" in boxes and boxes.index("moov") < boxes.index("mdat")
-
-
-def mp4_info(data: bytes) -> Mp4:
-    top = list(mp4_boxes(data))
-    kinds = tuple(kind for kind, _, _ in top)
-    if not kinds or kinds[0] != "ftyp":
-        raise ValueError("not an MP4 file (no ftyp box first)")
-    moov = next(((start, end) for kind, start, end in top if kind == "moov"), None)
-    if moov is None:
-        raise ValueError("the MP4 has no moov box (no index)")
-    duration, video_size, audio = 0.0, None, False
-    for kind, start, end in mp4_boxes(data, *moov):
-        if kind == "mvhd":
-            version = data[start]
-            if version == 1:
-                timescale, length = struct.unpack(">IQ", data[start + 20:start + 32])
-            else:
-                timescale, length = struct.unpack(">II", data[start + 12:start + 20])
-            duration = length / timescale if timescale else 0.0
-        elif kind == "trak":
-            size, handler = None, ""
-            for inner, inner_start, inner_end in mp4_boxes(data, start, end):
-                if inner == "tkhd":
-                    width, height = struct.unpack(">II", data[inner_end - 8:inner_end])
-                    size = (width >> 16, height >> 16)
-                elif inner == "mdia":
-                    for part, part_start, _ in mp4_boxes(data, inner_start, inner_end):
-                        if part == "hdlr":
-                            handler = data[part_start + 8:part_start + 12].decode("latin-1")
-            if handler == "vide" and video_size is None:
-                video_size = size
-            audio = audio or handler == "soun"
-    return Mp4(kinds, duration, video_size, audio)
-
-
-def jpeg_size(data: bytes) -> tuple[int, int]:
-    """(width, height) from a JPEG's start-of-frame segment."""
-    if data[:2] != b"\xff\xd8":
-        raise ValueError("not a JPEG (no FFD8 start-of-image marker)")
-    position = 2
-    while position + 4 <= len(data):
-        if data[position] != 0xFF:
-            raise ValueError(f"corrupt JPEG: no marker at byte {position}")
-        marker = data[position + 1]
-        if marker == 0xFF:
-            position += 1
-            continue
-        if marker == 0x01 or 0xD0 <= marker <= 0xD7:
-            position += 2
-            continue
-        length = struct.unpack(">H", data[position + 2:position + 4])[0]
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            height, width = struct.unpack(">HH", data[position + 5:position + 9])
-            return width, height
-        position += 2 + length
-    raise ValueError("the JPEG has no start-of-frame segment")
-
-
-@dataclass(frozen=True)
-class Decoded:
-    ok: bool
-    frames: int
-    seconds: float
-    errors: str
-
-
-def decode(path: str | Path) -> Decoded:
-    """Decode every stream of a file to nowhere with ffmpeg; errors and what was decoded."""
-    binary = video_ffmpeg.describe().path
-    result = subprocess.run([str(binary), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path), "-map", "0",
-                             "-f", "null", "-", "-progress", "pipe:1", "-nostats"],
-                            capture_output=True, text=True, errors="replace", timeout=120)
-    values = {}
-    for line in result.stdout.splitlines():
-        name, _, value = line.partition("=")
-        values[name.strip()] = value.strip()
-    frames = int(values.get("frame", "0") or 0)
-    seconds = int(values.get("out_time_us", "0") or 0) / 1e6 if values.get("out_time_us", "N/A") != "N/A" else 0.0
-    return Decoded(result.returncode == 0 and not result.stderr.strip(), frames, seconds, result.stderr.strip()[-300:])
-
-
 # Waiting for the function ------------------------------------------------------------------
 
 def _output_bucket(ctx: Context) -> str:
-    return _video().output_bucket(ctx.name, ctx.account_id)
+    return output_bucket(ctx.name, ctx.account_id)
 
 
 def wait_for_manifest(ctx: Context, upload: Upload, what: str) -> dict | None:
@@ -206,9 +88,9 @@ def wait_for_manifest(ctx: Context, upload: Upload, what: str) -> dict | None:
     key = f"{upload.name}/manifest.json"
     limit = wait_seconds()
     deadline, next_note = upload.started + limit, upload.started + NOTE_EVERY
-    delay, most = 0.05, (0.1 if _video().is_local(ctx) else 2.0)
+    delay, most = 0.05, (0.1 if names.is_local(ctx) else 2.0)
     while True:
-        got = _missing(s3.get_object, Bucket=bucket, Key=key)
+        got = missing(s3.get_object, Bucket=bucket, Key=key)
         if got is not None:
             upload.manifest = json.loads(got["Body"].read())
             upload.manifest["_arrived_after"] = round(time.monotonic() - upload.started, 2)
@@ -227,7 +109,7 @@ def wait_for_manifest(ctx: Context, upload: Upload, what: str) -> dict | None:
 
 def function_log_tail(ctx: Context, lines: int = 6) -> str:
     """The function's latest log lines, to say why nothing came out (best effort)."""
-    group = f"/aws/lambda/{_video().function_name(ctx.name)}"
+    group = f"/aws/lambda/{function_name(ctx.name)}"
     try:
         streams = ctx.clients.logs.describe_log_streams(logGroupName=group, orderBy="LastEventTime",
                                                         descending=True, limit=1).get("logStreams", [])
@@ -253,14 +135,14 @@ def _uploads(ctx: Context) -> dict[str, Upload]:
 
 
 def verify_upload(ctx: Context) -> CheckResult:
-    s3, bucket = ctx.clients.s3, _video().uploads_bucket(ctx.name, ctx.account_id)
+    s3, bucket = ctx.clients.s3, uploads_bucket(ctx.name, ctx.account_id)
     stamp = f"{ctx.name.prefix}-{int(time.time() * 1000) % 10**8:08d}"
     main_clip = video_ffmpeg.sample_clip(main_spec())
     named_clip = video_ffmpeg.sample_clip(NAMED_SPEC)
     planned = {
-        "main": Upload(f"{_video().UPLOAD_PREFIX}verify-{stamp}.mp4", "", main_spec()),
-        "named": Upload(f"{_video().UPLOAD_PREFIX}Été à la plage + café {stamp}.mp4", "", NAMED_SPEC),
-        "bad": Upload(f"{_video().UPLOAD_PREFIX}not-a-video-{stamp}.mp4", "", None),
+        "main": Upload(f"{UPLOAD_PREFIX}verify-{stamp}.mp4", "", main_spec()),
+        "named": Upload(f"{UPLOAD_PREFIX}Été à la plage + café {stamp}.mp4", "", NAMED_SPEC),
+        "bad": Upload(f"{UPLOAD_PREFIX}not-a-video-{stamp}.mp4", "", None),
     }
     bodies = {"main": main_clip.read_bytes(), "named": named_clip.read_bytes(), "bad": NOT_A_VIDEO}
     _uploads(ctx).update(planned)
@@ -302,7 +184,7 @@ def _main_manifest(ctx: Context) -> tuple[Upload | None, dict | None]:
 
 
 def _download(ctx: Context, key: str) -> tuple[bytes, str] | None:
-    got = _missing(ctx.clients.s3.get_object, Bucket=_output_bucket(ctx), Key=key)
+    got = missing(ctx.clients.s3.get_object, Bucket=_output_bucket(ctx), Key=key)
     return (got["Body"].read(), got.get("ContentType", "")) if got else None
 
 
@@ -460,8 +342,8 @@ def verify_bad_upload(ctx: Context) -> CheckResult:
     if listed != [f"{upload.name}/manifest.json"]:
         return CheckResult.failed(f"For a file that is not a video the function should write only an error manifest; "
                                   f"the bucket has {', '.join(listed)}.")
-    retries = _missing(ctx.clients.lambda_.get_function_event_invoke_config,
-                       FunctionName=_video().function_name(ctx.name)) or {}
+    retries = missing(ctx.clients.lambda_.get_function_event_invoke_config,
+                       FunctionName=function_name(ctx.name)) or {}
     limit = retries.get("MaximumRetryAttempts", 2)
     return CheckResult.passed(f"{upload.key} got an error manifest (“{manifest['reason'][:120]}”) and nothing else; "
                               f"the function returned normally, so it is not retried (failed invocations are retried "

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from labs import aws
-from labs.lab import RUN_TAG
+from labs.engine.lab import RUN_TAG
 from labs.models import LabRun, LedgerEntry, RunEvent
 
 Status, Action, Outcome = LabRun.Status, LabRun.Action, LabRun.Outcome
@@ -73,11 +73,10 @@ def expired_message() -> str:
             "to leave nothing running (and nothing billing) in your sandbox. Start a new run to carry on.")
 
 
-def expire_runs(now=None) -> list[int]:
-    """Tear down every run past its time-to-live. An idle run is queued for teardown; a busy one stops
-    after its current step and then tears down. Kept runs in an AWS account are torn down too."""
-    from labs import services
-
+def expire_runs(now=None, *, enqueue) -> list[int]:
+    """Tear down every run past its time-to-live. An idle run is queued for teardown (``enqueue(run_id)``
+    hands it to the worker); a busy one stops after its current step and then tears down. Kept runs in
+    an AWS account are torn down too."""
     now = now or timezone.now()
     message = expired_message()
     done = []
@@ -99,7 +98,7 @@ def expire_runs(now=None) -> list[int]:
                 message=message, updated_at=now)
             if taken:
                 RunEvent.objects.create(run=run, kind=RunEvent.Kind.RUN, status=RunEvent.Status.FAIL, message=message)
-                services.enqueue_run(run.pk)
+                enqueue(run.pk)
                 done.append(run.pk)
     busy = due.filter(status__in=[Status.QUEUED, Status.RUNNING], abandon_requested=False).exclude(
         pending_action=Action.TEARDOWN)
@@ -123,7 +122,7 @@ def time_left(run: LabRun, now=None) -> timedelta | None:
 
 @dataclass(frozen=True)
 class Leftover:
-    kind: str  # a ledger kind (labs.resources.KINDS), or "" for a resource found only by its tag
+    kind: str  # a ledger kind (labs.engine.resources.KINDS), or "" for a resource found only by its tag
     name: str
     physical_id: str = ""
     arn: str = ""
@@ -236,7 +235,7 @@ def leftovers_after_teardown(run: LabRun, clients, recorder) -> tuple[list[Ledge
 
 def aws_website_origin(run: LabRun) -> str:
     """The origin of a run's S3 website in AWS, when its lab publishes one (its ``BUCKET`` variable)."""
-    from labs.lab import Names
+    from labs.engine.lab import Names
 
     bucket = run.lab.variables(Names(run.prefix), run.sandbox.account_id, run.sandbox.region, "").get("BUCKET")
     return f"http://{bucket}.s3-website-{run.sandbox.region}.amazonaws.com" if bucket else ""

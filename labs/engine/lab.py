@@ -1,6 +1,6 @@
 """What a lab is made of, and what its steps get to work with. No ORM here.
 
-A lab (one module in ``labs/catalog/``) declares a :class:`Lab`: its use case, services,
+A lab (one folder in ``labs/catalog/``) declares a :class:`Lab`: its use case, services,
 diagram, SAM template and ordered :class:`Step` s. A step has Markdown instructions for the
 learner, an ``apply(ctx)`` that builds the step with boto3 and may run any number of times
 without creating anything twice, and a ``check(ctx)`` that inspects the sandbox and returns a
@@ -21,8 +21,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable, Protocol
 
-FUNCTIONS_DIR = Path(__file__).parent / "functions"
-SITES_DIR = Path(__file__).parent / "sites"
 RUN_TAG = "serverless-academy:run"
 
 
@@ -93,15 +91,23 @@ class Lab:
     parts: dict[str, str]  # diagram part -> label
     steps: tuple[Step, ...]
     verify: tuple[VerifyCheck, ...]
-    sam_template: Path
+    folder: Path  # labs/catalog/<slug>/: template.sam.yaml, text/, functions/<name>/app.py, site/
     variables: Callable[["Names", str, str, str], dict] = field(default=lambda names, account, region, origin: {})
-    functions: tuple[str, ...] = ()  # folders in labs/functions/ the lab deploys
+    functions: tuple[str, ...] = ()  # folders in <folder>/functions/ the lab deploys
+    order: int = 100  # where the labs index lists it
 
     def step(self, slug: str) -> Step:
         for step in self.steps:
             if step.slug == slug:
                 return step
         raise KeyError(f"lab {self.slug} has no step {slug!r}")
+
+    @property
+    def sam_template(self) -> Path:
+        return self.folder / "template.sam.yaml"
+
+    def function_folder(self, name: str) -> Path:
+        return self.folder / "functions" / name
 
     @cached_property
     def use_case_html(self) -> str:
@@ -119,7 +125,7 @@ class Lab:
 
     @cached_property
     def function_sources(self) -> list[tuple[str, str]]:
-        return [(name, _highlighted((FUNCTIONS_DIR / name / "app.py").read_text(), "python")) for name in self.functions]
+        return [(name, _highlighted((self.function_folder(name) / "app.py").read_text(), "python")) for name in self.functions]
 
 
 def _highlighted(source: str, language: str) -> str:
@@ -225,13 +231,12 @@ class Context:
         self.recorder.event("note", message, status=status, step=self.step, detail=detail)
 
 
-def function_zip(name: str) -> bytes:
-    """The Lambda source in ``labs/functions/<name>/`` as a deployment package.
+def function_zip(folder: Path) -> bytes:
+    """The Lambda source in ``folder`` (a lab's ``functions/<name>/``) as a deployment package.
 
     Built byte-for-byte the same each time (fixed timestamps, sorted names), so its SHA-256
     only changes when the code does and re-applying a step uploads nothing new.
     """
-    folder = FUNCTIONS_DIR / name
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(folder.rglob("*")):

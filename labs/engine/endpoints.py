@@ -147,3 +147,8 @@ class Deployment:
         if self.target.is_local:
             return website_get(self.clients.s3, self.outputs["bucket"], path)
         return http_request(self.outputs["website_url"].rstrip("/") + "/" + path.lstrip("/"))
+
+
+def site_origin(request) -> str:
+    """The origin this site is served from: the one a deployed app allows (CORS) and calls."""
+    return f"{request.scheme}://{request.get_host()}"

@@ -24,8 +24,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from labs import aws, sandbox
-from labs.catalog import fullstack
-from labs.lab import function_zip
+from labs.catalog import fullstack as fullstack_lab
+from labs.catalog.fullstack import steps as fullstack_steps
+from labs.toolkit import buckets, iam, rest_api
+from labs.engine.lab import function_zip
 
 
 
@@ -48,12 +50,12 @@ def baseline_fullstack(endpoint_url: str, account_id: str, region: str = "us-eas
         TableName=table, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
     )["TableDescription"]["TableArn"]
-    role_arn = c["iam"].create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(fullstack.LAMBDA_TRUST))["Role"]["Arn"]
+    role_arn = c["iam"].create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(iam.LAMBDA_TRUST))["Role"]["Arn"]
     c["iam"].put_role_policy(RoleName=role, PolicyName="table", PolicyDocument=json.dumps(
-        fullstack.table_policy(table_arn, region, account_id, function)))
+        fullstack_steps.table_policy(table_arn, region, account_id, function)))
     function_arn = c["lambda"].create_function(
         FunctionName=function, Runtime="python3.12", Handler="app.handler", Role=role_arn,
-        Code={"ZipFile": function_zip("items_api")}, Timeout=10, MemorySize=256,
+        Code={"ZipFile": function_zip(fullstack_lab.LAB.function_folder("items_api"))}, Timeout=10, MemorySize=256,
         Environment={"Variables": {"TABLE_NAME": table, "ALLOWED_ORIGIN": origin}},
     )["FunctionArn"]
     while c["lambda"].get_function(FunctionName=function)["Configuration"]["State"] != "Active":
@@ -63,13 +65,13 @@ def baseline_fullstack(endpoint_url: str, account_id: str, region: str = "us-eas
     root = next(r["id"] for r in apigw.get_resources(restApiId=api_id)["items"] if r["path"] == "/")
     items = apigw.create_resource(restApiId=api_id, parentId=root, pathPart="items")["id"]
     item = apigw.create_resource(restApiId=api_id, parentId=items, pathPart="{id}")["id"]
-    uri = fullstack.integration_uri(region, function_arn)
+    uri = rest_api.integration_uri(region, function_arn)
     for resource, method in ((items, "GET"), (items, "POST"), (item, "GET"), (item, "DELETE")):
         apigw.put_method(restApiId=api_id, resourceId=resource, httpMethod=method, authorizationType="NONE")
         apigw.put_integration(restApiId=api_id, resourceId=resource, httpMethod=method, type="AWS_PROXY",
                               integrationHttpMethod="POST", uri=uri)
     for resource, methods in ((items, "GET,POST,OPTIONS"), (item, "GET,DELETE,OPTIONS")):
-        wanted = fullstack.cors_parameters(origin, methods)
+        wanted = rest_api.cors_parameters(origin, methods)
         apigw.put_method(restApiId=api_id, resourceId=resource, httpMethod="OPTIONS", authorizationType="NONE")
         apigw.put_integration(restApiId=api_id, resourceId=resource, httpMethod="OPTIONS", type="MOCK",
                               requestTemplates={"application/json": '{"statusCode": 200}'})
@@ -85,9 +87,9 @@ def baseline_fullstack(endpoint_url: str, account_id: str, region: str = "us-eas
     s3.create_bucket(Bucket=bucket)
     s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
         "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": False, "RestrictPublicBuckets": False})
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(fullstack.public_read_policy(bucket)))
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(buckets.public_read_policy(bucket)))
     s3.put_bucket_website(Bucket=bucket, WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
-    for key, body, content_type in fullstack.website_files("/api"):
+    for key, body, content_type in fullstack_steps.website_files("/api"):
         s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
     started = _timed(phases, "deploy", started)
 

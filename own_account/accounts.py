@@ -2,7 +2,7 @@
 
 Two ways, both checked against AWS before anything is saved:
 
-- **A cross-account role** (recommended). The learner deploys :mod:`labs.aws_role`'s template,
+- **A cross-account role** (recommended). The learner deploys :mod:`own_account.aws_role`'s template,
   which trusts the site's account only with the learner's external id, and pastes the role's
   ARN. :func:`sandbox_connect_role` assumes it with the external id; then *without* one and with a
   wrong one, and refuses the role if either works (anyone the role trusts could then use it
@@ -10,9 +10,9 @@ Two ways, both checked against AWS before anything is saved:
   called. Only the ARN is stored; sessions live in memory for one action (:func:`labs.aws.target_for`).
 - **An IAM user's access key pair** (allowed, with a warning: a long-lived secret). Checked with
   ``GetCallerIdentity`` (root keys and temporary keys are refused), then encrypted
-  (:mod:`labs.vault`); pages show the key id's last four characters only.
+  (:mod:`own_account.vault`); pages show the key id's last four characters only.
 
-Either way the account must pass :func:`labs.guardrails.account_refusal` (no "prod" alias, not
+Either way the account must pass :func:`own_account.guardrails.account_refusal` (no "prod" alias, not
 blocklisted), and a new connection must be confirmed (:func:`sandbox_confirm`) before a deploy.
 """
 
@@ -27,7 +27,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from labs import aws, aws_role, guardrails, vault
+from labs import aws
+from own_account import aws_role
+from own_account import guardrails
+from own_account import vault
 from labs.models import LabRun, LedgerEntry, Sandbox
 
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
