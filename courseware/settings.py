@@ -181,6 +181,9 @@ SITE_PROCESSES = {
 }
 
 # Labs: the local sandbox (MiniStack on 127.0.0.1), run timings, and their processes.
+# Anything that reaches the sandbox's port can run code as the site's user: a hosted site may switch it
+# off (LABS_LOCAL_SANDBOX=off); the labs then offer only the learner's own AWS account.
+LABS_LOCAL_SANDBOX = os.environ.get("LABS_LOCAL_SANDBOX", "on").strip().lower() not in ("off", "0", "false", "no")
 LABS_SANDBOX_URL = os.environ.get("LABS_SANDBOX_URL") or f"http://127.0.0.1:{int(os.environ.get('LABS_SANDBOX_PORT', 4566))}"
 LABS_REGION = os.environ.get("LABS_REGION", "us-east-1")
 # The origin a lab run started from the command line allows for CORS (web runs use the site's own).
@@ -189,7 +192,8 @@ LABS_EXPLORE_SECONDS = int(os.environ.get("LABS_EXPLORE_SECONDS", 30 * 60))  # a
 LABS_IDLE_SECONDS = int(os.environ.get("LABS_IDLE_SECONDS", 2 * 60 * 60))  # an untouched guided run, this long
 LABS_STALL_SECONDS = int(os.environ.get("LABS_STALL_SECONDS", 120))  # a run whose worker is silent this long is reaped
 PERIODIC_TASKS += [("labs.engine.tasks.reap_runs", 60)]
-SITE_PROCESSES["sandbox"] = ["sandbox"]
+if LABS_LOCAL_SANDBOX:
+    SITE_PROCESSES["sandbox"] = ["sandbox"]
 
 # Labs in the learner's own AWS account (docs/labs.md, "Your own AWS account").
 LABS_AWS_REGIONS = env_list("LABS_AWS_REGIONS", "us-east-1")  # the only regions labs may deploy to

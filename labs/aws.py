@@ -65,10 +65,16 @@ def local_target(account_id: str, region: str | None = None, endpoint_url: str |
     )
 
 
+LOCAL_OFF = ("The local sandbox is switched off on this site (LABS_LOCAL_SANDBOX=off): labs run in your own AWS "
+             "account. Connect it on the labs' account page.")
+
+
 def target_for(sandbox) -> Target:
     """The boto3 target of a :class:`labs.models.Sandbox`: for an AWS account, fresh credentials
     (a new role session, or the decrypted keys) that live as long as this object."""
     if sandbox.kind == "local":
+        if not settings.LABS_LOCAL_SANDBOX:
+            raise SandboxUnavailable(LOCAL_OFF)
         return local_target(sandbox.account_id, sandbox.region)
     if not sandbox.is_connected:
         raise SandboxUnavailable("Your AWS account is not connected (any more): connect it again on the labs' "

@@ -51,6 +51,11 @@ def health(url: str | None = None, timeout: float = 1.0) -> SandboxStatus:
     return SandboxStatus(True, url, f"MiniStack answers at {url}")
 
 
+def enabled() -> bool:
+    """Whether this site offers the local sandbox at all (``LABS_LOCAL_SANDBOX``)."""
+    return settings.LABS_LOCAL_SANDBOX
+
+
 def status(max_age: float = 3.0) -> SandboxStatus:
     """:func:`health`, remembered for a few seconds so busy pages do not each ask."""
     url = settings.LABS_SANDBOX_URL

@@ -35,7 +35,7 @@ def index(request):
     return render(request, "labs/index.html", {
         "cards": selectors.lab_cards(request.user),
         "runs": selectors.recent_runs(request.user),
-        "sandbox": sandbox.status(),
+        "sandbox": sandbox.status() if sandbox.enabled() else None, "local_enabled": sandbox.enabled(),
         "holding": selectors.runs_holding_resources(request.user), "aws_sandbox": Sandbox.aws_for(request.user),
     })
 
@@ -46,7 +46,8 @@ def detail(request, slug):
     if request.user.is_authenticated:
         active = LabRun.objects.of(request.user).active().filter(lab_slug=slug).first()
     return render(request, "labs/detail.html", {
-        "lab": lab, "sandbox": sandbox.status(), "active": active,
+        "lab": lab, "sandbox": sandbox.status() if sandbox.enabled() else None, "active": active,
+        "local_enabled": sandbox.enabled(),
         "neutral_parts": {part: "plan" for part in lab.parts},
         "aws_sandbox": Sandbox.aws_for(request.user), "estimate": pricing.estimate(lab.slug),
     })
@@ -67,6 +68,9 @@ def start(request, slug):
     chosen, elsewhere = account_views.chosen_sandbox(request, lab, mode)  # the learner's AWS account, if chosen
     if elsewhere:
         return elsewhere
+    if chosen is None and not sandbox.enabled():
+        messages.error(request, aws.LOCAL_OFF)
+        return redirect("labs:account")
     if chosen is None and not sandbox.status(max_age=0).up:
         messages.error(request, "The local sandbox is not running, so nothing can be deployed. Start it with "
                                 "`make run` or `python manage.py sandbox`.")
@@ -84,7 +88,7 @@ def _run_context(request, run):
     view = selectors.run_view(run)
     return {
         "view": view, "run": run, "lab": view.lab,
-        "sandbox": sandbox.status() if run.sandbox.is_local and not run.is_finished else None,
+        "sandbox": sandbox.status() if run.sandbox.is_local and not run.is_finished and sandbox.enabled() else None,
         "sandbox_url": sandbox.status().url,
     }
 
@@ -182,6 +186,8 @@ def run_site(request, pk, path):
     if not bucket or run.status == LabRun.Status.CLEANED:
         return _unavailable("This run's website is not deployed" + (" any more: the run was torn down." if bucket else
                             " yet: publish it in the website step."), 404)
+    if not sandbox.enabled():
+        return _unavailable(aws.LOCAL_OFF, 404)
     if not sandbox.status().up:
         return _unavailable("The local sandbox is not running, so the website cannot be served.", 503)
     s3 = aws.clients_for(run.sandbox).s3
@@ -203,6 +209,8 @@ def run_api(request, pk, path):
         return HttpResponseForbidden("Cross-origin calls to a lab's API through the site are refused.")
     if not run.sandbox.is_local or not run.outputs.get("api_id") or run.status == LabRun.Status.CLEANED:
         return _unavailable('{"message": "This run has no API deployed."}', 404)
+    if not sandbox.enabled():
+        return _unavailable('{"message": "The local sandbox is switched off on this site."}', 404)
     if not sandbox.status().up:
         return _unavailable('{"message": "The local sandbox is not running."}', 503)
     headers = {name: value for name, value in request.headers.items()}

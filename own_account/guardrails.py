@@ -48,9 +48,10 @@ def region_refusal(region: str) -> str | None:
 
 
 def deploy_refusal(sandbox) -> str | None:
-    """Why nothing may be created in this sandbox now, or None (always None for a local sandbox)."""
+    """Why nothing may be created in this sandbox now, or None (for a local sandbox: None unless the
+    site switched the local sandbox off)."""
     if sandbox.is_local:
-        return None
+        return None if settings.LABS_LOCAL_SANDBOX else aws.LOCAL_OFF
     if not sandbox.is_connected:
         return "Your AWS account is not connected: connect it on the labs' account page first."
     if sandbox.confirmed_at is None:
