@@ -94,6 +94,7 @@ class Lab:
     folder: Path  # labs/catalog/<slug>/: template.sam.yaml, text/, functions/<name>/app.py, site/
     variables: Callable[["Names", str, str, str], dict] = field(default=lambda names, account, region, origin: {})
     functions: tuple[str, ...] = ()  # folders in <folder>/functions/ the lab deploys
+    runtime: str = "python3.12"  # the Lambda runtime its functions declare (tests/labs/test_parity.py holds them to it)
     order: int = 100  # where the labs index lists it
 
     def step(self, slug: str) -> Step:

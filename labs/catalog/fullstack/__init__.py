@@ -8,7 +8,7 @@ Read it as a recipe: ``names`` (what it builds), ``steps`` (table, function, API
 from pathlib import Path
 
 from labs.catalog.fullstack import steps, verify
-from labs.catalog.fullstack.names import FUNCTION_SOURCE, variables
+from labs.catalog.fullstack.names import FUNCTION_SOURCE, RUNTIME, variables
 from labs.engine.lab import Lab, Step
 
 FOLDER = Path(__file__).parent
@@ -43,5 +43,6 @@ LAB = Lab(
     folder=FOLDER,
     variables=variables,
     functions=(FUNCTION_SOURCE,),
+    runtime=RUNTIME,
     order=10,
 )

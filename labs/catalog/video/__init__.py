@@ -12,7 +12,7 @@ from pathlib import Path
 
 from labs.catalog.video import function_step, steps, verify
 from labs.catalog.video.names import (
-    EPHEMERAL_MB, FUNCTION_SOURCE, MEMORY_MB, PRICE_PER_EPHEMERAL_GB_SECOND, PRICE_PER_GB_SECOND,
+    EPHEMERAL_MB, FUNCTION_SOURCE, MEMORY_MB, RUNTIME, PRICE_PER_EPHEMERAL_GB_SECOND, PRICE_PER_GB_SECOND,
     TRANSCODE_SECONDS_PER_VIDEO_MINUTE, UPLOAD_PREFIX, VIDEO_SUFFIXES, cost_per_video_minute, output_bucket,
     uploads_bucket, variables,
 )
@@ -99,5 +99,6 @@ LAB = VideoLab(
     folder=FOLDER,
     variables=variables,
     functions=(FUNCTION_SOURCE,),
+    runtime=RUNTIME,
     order=20,
 )
