@@ -62,6 +62,9 @@ class Step:
     apply: Callable[["Context"], None]
     check: Callable[["Context"], CheckResult]
     parts: tuple[str, ...] = ()  # the diagram parts this step builds
+    # In the local sandbox the step builds nothing in the account and its check is a precondition of
+    # this machine (the video lab's ffmpeg): a fresh account already passes it.
+    local_precondition: bool = False
 
     @cached_property
     def instructions_html(self) -> str:
@@ -76,6 +79,20 @@ class VerifyCheck:
     slug: str
     title: str
     run: Callable[["Context"], CheckResult]
+
+
+@dataclass(frozen=True)
+class Sabotage:
+    """A mistake a learner makes, for the lab's grader self-test (tests/labs/test_self_test.py): after
+    the steps up to ``after`` are built, ``breaks(ctx)`` makes the mistake; each (where, says) in
+    ``fails`` must then fail with a message containing ``says``. ``where`` is a step slug, or
+    ``verify:<slug>`` for a verify check (the verify runs when one is named)."""
+
+    slug: str
+    description: str
+    breaks: Callable[["Context"], None]
+    fails: tuple[tuple[str, str], ...]
+    after: str = ""  # the last step built before the mistake; "" means all of them
 
 
 @dataclass(frozen=True)
@@ -96,6 +113,7 @@ class Lab:
     functions: tuple[str, ...] = ()  # folders in <folder>/functions/ the lab deploys
     runtime: str = "python3.12"  # the Lambda runtime its functions declare (tests/labs/test_parity.py holds them to it)
     order: int = 100  # where the labs index lists it
+    sabotage: tuple[Sabotage, ...] = ()  # the mistakes its grader must catch, with the message it gives
 
     def step(self, slug: str) -> Step:
         for step in self.steps:

@@ -7,7 +7,7 @@ Read it as a recipe: ``names`` (what it builds), ``steps`` (table, function, API
 
 from pathlib import Path
 
-from labs.catalog.fullstack import steps, verify
+from labs.catalog.fullstack import sabotage, steps, verify
 from labs.catalog.fullstack.names import FUNCTION_SOURCE, RUNTIME, variables
 from labs.engine.lab import Lab, Step
 
@@ -44,5 +44,6 @@ LAB = Lab(
     variables=variables,
     functions=(FUNCTION_SOURCE,),
     runtime=RUNTIME,
+    sabotage=sabotage.CASES,
     order=10,
 )

@@ -10,7 +10,7 @@ clips), ``text/``, ``template.sam.yaml`` and ``functions/video_transcoder/app.py
 from dataclasses import dataclass
 from pathlib import Path
 
-from labs.catalog.video import function_step, steps, verify
+from labs.catalog.video import function_step, sabotage, steps, verify
 from labs.catalog.video.names import (
     EPHEMERAL_MB, FUNCTION_SOURCE, MEMORY_MB, RUNTIME, PRICE_PER_EPHEMERAL_GB_SECOND, PRICE_PER_GB_SECOND,
     TRANSCODE_SECONDS_PER_VIDEO_MINUTE, UPLOAD_PREFIX, VIDEO_SUFFIXES, cost_per_video_minute, output_bucket,
@@ -87,7 +87,8 @@ LAB = VideoLab(
         Step("buckets", "Create the two buckets", "Uploads land in one, renditions go to the other.",
              _instructions("step_buckets"), steps.apply_buckets, steps.check_buckets, parts=("uploads", "outputs")),
         Step("ffmpeg", "Give the function ffmpeg", "A Lambda layer with the ffmpeg binary (in the local sandbox: the "
-             "binary on this machine).", _instructions("step_ffmpeg"), steps.apply_ffmpeg, steps.check_ffmpeg, parts=("layer",)),
+             "binary on this machine).", _instructions("step_ffmpeg"), steps.apply_ffmpeg, steps.check_ffmpeg, parts=("layer",),
+             local_precondition=True),
         Step("function", "Deploy the transcoder function", "Sized for transcoding, with a role that may read uploads "
              "and write renditions, nothing else.", _instructions("step_function"), function_step.apply_function, function_step.check_function,
              parts=("function", "role")),
@@ -100,5 +101,6 @@ LAB = VideoLab(
     variables=variables,
     functions=(FUNCTION_SOURCE,),
     runtime=RUNTIME,
+    sabotage=sabotage.CASES,
     order=20,
 )
