@@ -186,6 +186,8 @@ SITE_PROCESSES = {
 LABS_LOCAL_SANDBOX = os.environ.get("LABS_LOCAL_SANDBOX", "on").strip().lower() not in ("off", "0", "false", "no")
 LABS_SANDBOX_URL = os.environ.get("LABS_SANDBOX_URL") or f"http://127.0.0.1:{int(os.environ.get('LABS_SANDBOX_PORT', 4566))}"
 LABS_REGION = os.environ.get("LABS_REGION", "us-east-1")
+# MiniStack's AUTH=true: functions run as their execution role, whose policies are enforced.
+LABS_SANDBOX_AUTH = os.environ.get("LABS_SANDBOX_AUTH", "on").strip().lower() not in ("off", "0", "false", "no")
 # The origin a lab run started from the command line allows for CORS (web runs use the site's own).
 LABS_SITE_ORIGIN = os.environ.get("LABS_SITE_ORIGIN", "http://127.0.0.1:8000")
 LABS_EXPLORE_SECONDS = int(os.environ.get("LABS_EXPLORE_SECONDS", 30 * 60))  # a verified app stays up this long

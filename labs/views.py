@@ -48,6 +48,7 @@ def detail(request, slug):
     return render(request, "labs/detail.html", {
         "lab": lab, "sandbox": sandbox.status() if sandbox.enabled() else None, "active": active,
         "local_enabled": sandbox.enabled(),
+        "sandbox_enforced": sandbox.ENFORCED, "sandbox_not_enforced": sandbox.NOT_ENFORCED,
         "neutral_parts": {part: "plan" for part in lab.parts},
         "aws_sandbox": Sandbox.aws_for(request.user), "estimate": pricing.estimate(lab.slug),
     })

@@ -9,14 +9,13 @@ public. The local sandbox serves neither the way a browser needs:
   object with its stored content type (or the error document with a 404).
 - MiniStack resolves an execute-api call in the account named by the request's credential,
   and a browser's call carries none (it would land in the default account and get 404), so
-  :func:`api_call` forwards the call with the learner's account in its credential scope.
+  :func:`api_call` forwards the call signed (SigV4) with the learner's account's local key.
 
 The site's front door (``labs.views.run_site`` and ``run_api``) and a lab's end-to-end
 verify both go through these functions, so what the verify proves is what the learner's
 browser gets.
 """
 
-import datetime
 import json
 import mimetypes
 import urllib.error
@@ -74,13 +73,20 @@ def api_call(target: Target, api_id: str, stage: str, method: str, path: str, *,
         url += "?" + query
     sent = {name: value for name, value in (headers or {}).items() if name.lower() in REQUEST_HEADERS}
     if target.is_local:
-        # Only the credential scope matters to the emulator: it picks the account from it.
-        today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d")
-        sent["Authorization"] = (
-            f"AWS4-HMAC-SHA256 Credential={target.access_key_id}/{today}/{target.region}/execute-api/aws4_request, "
-            "SignedHeaders=host, Signature=0"
-        )
+        # The emulator picks the account from the credential scope (and, under AUTH, checks it).
+        sent = signed_headers(target, method, url, body, sent)
     return http_request(url, method, body=body, headers=sent)
+
+
+def signed_headers(target: Target, method: str, url: str, body: bytes | None, headers: dict) -> dict:
+    """``headers`` plus a SigV4 signature for execute-api with the target's key."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method=method, url=url, data=body or b"", headers=headers)
+    SigV4Auth(Credentials(target.access_key_id, target.secret_access_key), "execute-api", target.region).add_auth(request)
+    return dict(request.headers.items())
 
 
 def website_get(s3, bucket: str, path: str) -> HttpResult:

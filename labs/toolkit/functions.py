@@ -130,3 +130,21 @@ def ensure_invoke_permission(ctx: Context, *, function: str, statement_id: str, 
     with ctx.creating("lambda:permission", f"{function}/{statement_id}", f"{function}/{statement_id}"):
         lambda_.add_permission(FunctionName=function, StatementId=statement_id, Action="lambda:InvokeFunction",
                                Principal=service, SourceArn=source_arn, **extra)
+
+
+def log_tail(ctx: Context, function: str, lines: int = 6, never_invoked: str = "") -> str:
+    """The function's latest log lines, to say why it failed (best effort): an AccessDenied its role
+    got, a traceback."""
+    group = f"/aws/lambda/{function}"
+    hint = f", so {never_invoked}" if never_invoked else ""
+    try:
+        streams = ctx.clients.logs.describe_log_streams(logGroupName=group, orderBy="LastEventTime",
+                                                        descending=True, limit=1).get("logStreams", [])
+        if not streams:
+            return f"The log group {group} has no streams: the function was never invoked{hint}."
+        events = ctx.clients.logs.get_log_events(logGroupName=group, logStreamName=streams[0]["logStreamName"],
+                                                 limit=lines, startFromHead=False).get("events", [])
+    except Exception as error:  # noqa: BLE001 - a missing group says the same thing
+        return f"No logs in {group} ({type(error).__name__}): the function was never invoked{hint}."
+    text = " | ".join(event["message"].strip()[:200] for event in events if event.get("message", "").strip())
+    return f"The function's last log lines ({group}): {text}" if text else f"{group} has no log lines yet."

@@ -76,3 +76,12 @@ def test_with_the_local_sandbox_on_the_choice_is_there(settings, sandbox_url, le
     settings.LABS_LOCAL_SANDBOX = True
     page = learner_client.get(reverse("labs:detail", args=["fullstack"])).content.decode()
     assert 'value="local"' in page and "Local sandbox running" in page
+
+
+def test_the_lab_page_lists_what_the_local_sandbox_enforces(settings, sandbox_url, client):
+    settings.LABS_LOCAL_SANDBOX = True
+    page = client.get(reverse("labs:detail", args=["video"])).content.decode()
+    assert "What the local sandbox enforces" in page
+    assert "A function runs as its execution role" in page and "Resource-based policies on functions" in page
+    settings.LABS_LOCAL_SANDBOX = False
+    assert "What the local sandbox enforces" not in client.get(reverse("labs:detail", args=["video"])).content.decode()

@@ -74,7 +74,9 @@ def test_self_test_the_grader_fails_before_passes_after_and_leaves_nothing(lab, 
 
 
 @pytest.mark.parametrize(("lab", "case"), CASES, ids=[f"{lab.slug}-{case.slug}" for lab, case in CASES])
-def test_self_test_each_declared_mistake_fails_the_right_check_with_the_right_message(lab, case, lab_settings):
+def test_self_test_each_declared_mistake_fails_the_right_check_with_the_right_message(lab, case, lab_settings,
+                                                                                     settings):
+    settings.LABS_VIDEO_WAIT_SECONDS = 8  # a mistake that stops the pipeline is seen within a few seconds
     trial = fresh_trial(lab, lab_settings)
     steps = lab.steps if not case.after else lab.steps[:[s.slug for s in lab.steps].index(case.after) + 1]
     for step in steps:

@@ -37,7 +37,9 @@ def no_invoke_permission(ctx: Context) -> None:
 
 CASES = (
     Sabotage("drop-put-item", "The execution role loses dynamodb:PutItem", drop_put_item,
-             (("function", "does not allow dynamodb:PutItem"),)),
+             # The check reads the policy; the verify proves it: the function, running as its role in
+             # the sandbox (MiniStack AUTH=true), gets AccessDenied writing the item.
+             (("function", "does not allow dynamodb:PutItem"), ("verify:create", "AccessDenied"))),
     Sabotage("wrong-handler", "The handler is the console's default, not app.handler", wrong_handler,
              (("function", "so the handler must be app.handler"),)),
     Sabotage("missing-environment", "The function has no TABLE_NAME", missing_table_variable,

@@ -1,8 +1,9 @@
 """The full-stack lab's verify: the deployed system, end to end over HTTP (the website, then
 each API route from the website's origin), reading the table to confirm what the API says."""
 
-from labs.catalog.fullstack.names import table_name
+from labs.catalog.fullstack.names import function_name, table_name
 from labs.engine.lab import CheckResult, Context, VerifyCheck
+from labs.toolkit.functions import log_tail
 
 
 def _json(result):
@@ -27,7 +28,9 @@ def verify_create(ctx: Context) -> CheckResult:
     created = ctx.deployment.api("POST", "/items", json_body={"title": title})
     body = _json(created)
     if created.status != 201 or not isinstance(body, dict) or "id" not in body:
-        return CheckResult.failed(f"POST /items answered {created.status}: {created.body[:300].decode('utf-8', 'replace')}")
+        why = f" {log_tail(ctx, function_name(ctx.name))}" if created.status >= 500 else ""
+        return CheckResult.failed(f"POST /items answered {created.status}: "
+                                  f"{created.body[:300].decode('utf-8', 'replace')}{why}")
     stored = ctx.clients.dynamodb.get_item(TableName=table_name(ctx.name), Key={"id": {"S": body["id"]}}).get("Item")
     if not stored or stored.get("title", {}).get("S") != title:
         return CheckResult.failed(f"POST /items answered 201 with id {body['id']}, but the table has no such item.")

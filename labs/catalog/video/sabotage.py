@@ -42,7 +42,9 @@ def wrong_prefix(ctx: Context) -> None:
 
 CASES = (
     Sabotage("drop-read-uploads", "The execution role loses s3:GetObject on the uploads", drop_read_uploads,
-             (("function", "cannot read the uploads"),)),
+             # The check reads the policy; the verify proves it: the function, running as its role in
+             # the sandbox (MiniStack AUTH=true), is refused the upload.
+             (("function", "cannot read the uploads"), ("verify:upload", "403"))),
     Sabotage("wrong-handler", "The handler is the console's default, not app.handler", wrong_handler,
              (("function", "so the handler must be app.handler"),)),
     Sabotage("missing-environment", "The function has no OUTPUT_BUCKET", missing_output_bucket,

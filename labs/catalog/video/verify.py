@@ -25,6 +25,7 @@ from labs.catalog.video.media import decode, jpeg_size, mp4_info
 from labs.catalog.video.names import UPLOAD_PREFIX, function_name, output_bucket, uploads_bucket
 from labs.engine.lab import CheckResult, Context, VerifyCheck
 from labs.toolkit.calls import missing
+from labs.toolkit.functions import log_tail
 
 LADDER_HEIGHTS = {"phone": 360, "tablet": 720, "tv": 1080}  # what the lab promises, stated independently
 NOT_A_VIDEO = b"These are meeting notes, not a video.\nThe function must say so, and nothing else may break.\n"
@@ -107,25 +108,9 @@ def wait_for_manifest(ctx: Context, upload: Upload, what: str) -> dict | None:
         delay = min(delay * 1.5, most)
 
 
-def function_log_tail(ctx: Context, lines: int = 6) -> str:
-    """The function's latest log lines, to say why nothing came out (best effort)."""
-    group = f"/aws/lambda/{function_name(ctx.name)}"
-    try:
-        streams = ctx.clients.logs.describe_log_streams(logGroupName=group, orderBy="LastEventTime",
-                                                        descending=True, limit=1).get("logStreams", [])
-        if not streams:
-            return f"The log group {group} has no streams: the function was never invoked, so check the trigger."
-        events = ctx.clients.logs.get_log_events(logGroupName=group, logStreamName=streams[0]["logStreamName"],
-                                                 limit=lines, startFromHead=False).get("events", [])
-    except Exception as error:  # noqa: BLE001 - a missing group says the same thing
-        return f"No logs in {group} ({type(error).__name__}): the function was never invoked, so check the trigger."
-    text = " | ".join(event["message"].strip()[:200] for event in events if event.get("message", "").strip())
-    return f"The function's last log lines ({group}): {text}" if text else f"{group} has no log lines yet."
-
-
 def _timed_out(ctx: Context, upload: Upload, what: str) -> CheckResult:
     return CheckResult.failed(f"No manifest for {what} ({upload.key}) within {wait_seconds():.0f} s. "
-                              + function_log_tail(ctx))
+                              + log_tail(ctx, function_name(ctx.name), never_invoked="check the trigger"))
 
 
 # The checks --------------------------------------------------------------------------------
