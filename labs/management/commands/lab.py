@@ -102,7 +102,7 @@ class Command(BaseCommand):
         if rounds < 1:
             raise CommandError("--rounds must be at least 1.")
         if lab == "video":
-            from labs.bench.fullstack.video import run_video_bench
+            from labs.bench.video import run_video_bench
 
             run_video_bench(rounds=rounds, out=self.stdout)
             return
