@@ -13,7 +13,6 @@ from labs import aws, sandbox, selectors, services
 from own_account import views as account_views
 from own_account import pricing
 from labs.catalog import get_lab
-from labs.catalog.fullstack import steps as fullstack_steps
 from labs.engine.endpoints import api_call, site_origin, website_get
 from labs.engine.lab import function_zip
 from labs.models import LabRun, Sandbox
@@ -158,11 +157,11 @@ def run_files(request, pk, name):
     run = selectors.run_for(request.user, pk)
     if run.lab is not None and name in run.lab.functions:
         package = function_zip(run.lab.function_folder(name))
-    elif name == "website" and run.lab_slug == "fullstack":
+    elif name == "website" and run.lab is not None and run.lab.site_files is not None:
         api_url = run.outputs.get("api_url") or reverse("labs:run_api_root", kwargs={"pk": run.pk}).rstrip("/")
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for key, body, _ in fullstack_steps.website_files(api_url):
+            for key, body, _ in run.lab.site_files(api_url):
                 archive.writestr(key, body)
         package = buffer.getvalue()
     else:

@@ -52,23 +52,7 @@ FREE_TIER = (
 )
 FREE_TIER_SOURCE = "https://aws.amazon.com/free/"
 
-# What one run uses (a generous count: a run that is retried or explored a while stays under it).
-USAGE = {
-    "fullstack": {
-        "lambda_requests": 40, "lambda_gb_seconds": 40 * 0.25 * 0.2,  # 256 MB, 200 ms
-        "apigateway_rest": 40, "dynamodb_writes": 20, "dynamodb_reads": 40,
-        "s3_writes": 40, "s3_reads": 200, "s3_storage": 0.0001 * 2 / 730,  # 100 KB for 2 hours
-        "logs_ingest": 0.001,
-    },
-    "video": {
-        # The transcoder runs with 3008 MB; the lab's clips are seconds long (about 15 s of work each), and a
-        # run uploads a handful of them, plus the 68 MB ffmpeg layer once (multipart) and the renditions.
-        "lambda_requests": 20, "lambda_gb_seconds": 20 * (3008 / 1024) * 15,
-        "s3_writes": 120, "s3_reads": 200, "s3_storage": 0.2 * 2 / 730,  # 200 MB for 2 hours
-        "logs_ingest": 0.005,
-    },
-}
-# A lab without its own usage above: a deliberately high guess for a small serverless lab.
+# A lab that declares no usage (Lab.usage): a deliberately high guess for a small serverless lab.
 DEFAULT_USAGE = {
     "lambda_requests": 200, "lambda_gb_seconds": 200 * 1.0 * 5,  # 1 GB, 5 s
     "apigateway_rest": 200, "dynamodb_writes": 100, "dynamodb_reads": 200,
@@ -119,8 +103,12 @@ class Estimate:
 
 
 def estimate(lab_slug: str) -> Estimate:
-    """The cost of one run of a lab at the listed prices, before any free tier."""
-    usage = USAGE.get(lab_slug)
+    """The cost of one run of a lab at the listed prices, before any free tier. Each lab declares what
+    one run uses (``Lab.usage``, keys of :data:`PRICES`)."""
+    from labs.catalog import get_lab
+
+    lab = get_lab(lab_slug)
+    usage = lab.usage if lab is not None and lab.usage else None
     exact = usage is not None
     lines = []
     for key, quantity in (usage or DEFAULT_USAGE).items():

@@ -114,6 +114,9 @@ class Lab:
     runtime: str = "python3.12"  # the Lambda runtime its functions declare (tests/labs/test_parity.py holds them to it)
     order: int = 100  # where the labs index lists it
     sabotage: tuple[Sabotage, ...] = ()  # the mistakes its grader must catch, with the message it gives
+    usage: dict = field(default_factory=dict)  # what one run uses in AWS (own_account.pricing.PRICES keys)
+    # The site files a learner downloads to publish by hand: (key, body, content type), given the API's URL.
+    site_files: Callable[[str], list] | None = None
 
     def step(self, slug: str) -> Step:
         for step in self.steps:

@@ -100,3 +100,28 @@ def test_the_video_sam_template_translates_to_cloudformation(monkeypatch):
     assert all(n["Filter"]["S3Key"]["Rules"][0] == {"Name": "prefix", "Value": "uploads/"} for n in notifications)
     statements = resources_["TranscoderFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     assert [s["Action"] for s in statements] == ["s3:GetObject", "s3:PutObject"]  # the steps' least privilege
+
+
+def test_the_catalog_is_every_lab_folder_and_nothing_else_names_a_lab():
+    """Adding a lab is adding a folder: the catalog finds it, and the engine, the toolkit, the pages
+    and the own-account code import no particular lab (the video lab's run-page panel and the
+    benchmarks are the lab-specific exceptions)."""
+    import ast
+    import pkgutil
+    from pathlib import Path
+
+    import labs.catalog
+
+    folders = {module.name for module in pkgutil.iter_modules(labs.catalog.__path__) if module.ispkg}
+    assert folders == {lab.folder.name for lab in all_labs()} == {lab.slug for lab in all_labs()}
+    root = Path(labs.catalog.__file__).resolve().parents[2]
+    generic = [*(root / "labs" / "engine").glob("*.py"), *(root / "labs" / "toolkit").glob("*.py"),
+               *(root / "own_account").glob("*.py"),
+               *(root / "labs" / name for name in ("views.py", "services.py", "selectors.py", "models.py",
+                                                  "admin.py", "aws.py", "sandbox.py", "urls.py"))]
+    for path in generic:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("labs.catalog."):
+                raise AssertionError(f"{path.relative_to(root)} imports {node.module}")
+            if isinstance(node, ast.ImportFrom) and node.module == "labs.catalog":
+                assert {alias.name for alias in node.names} <= {"all_labs", "get_lab"}, path

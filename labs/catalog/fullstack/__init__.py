@@ -8,7 +8,7 @@ Read it as a recipe: ``names`` (what it builds), ``steps`` (table, function, API
 from pathlib import Path
 
 from labs.catalog.fullstack import sabotage, steps, verify
-from labs.catalog.fullstack.names import FUNCTION_SOURCE, RUNTIME, variables
+from labs.catalog.fullstack.names import FUNCTION_SOURCE, RUNTIME, USAGE, variables
 from labs.engine.lab import Lab, Step
 
 FOLDER = Path(__file__).parent
@@ -45,5 +45,7 @@ LAB = Lab(
     functions=(FUNCTION_SOURCE,),
     runtime=RUNTIME,
     sabotage=sabotage.CASES,
+    usage=USAGE,
+    site_files=steps.website_files,
     order=10,
 )

@@ -12,6 +12,13 @@ TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", 
 ROUTES = (("/items", "GET"), ("/items", "POST"), ("/items/{id}", "GET"), ("/items/{id}", "DELETE"))
 CORS_METHODS = {"/items": "GET,POST,OPTIONS", "/items/{id}": "GET,DELETE,OPTIONS"}
 SITE_FILES = ("index.html", "app.css", "app.js")
+# What one run uses in AWS, for its cost estimate (a generous count: a run retried or explored a while stays under).
+USAGE = {
+    "lambda_requests": 40, "lambda_gb_seconds": 40 * 0.25 * 0.2,  # 256 MB, 200 ms
+    "apigateway_rest": 40, "dynamodb_writes": 20, "dynamodb_reads": 40,
+    "s3_writes": 40, "s3_reads": 200, "s3_storage": 0.0001 * 2 / 730,  # 100 KB for 2 hours
+    "logs_ingest": 0.001,
+}
 
 
 def table_name(names: Names) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 from labs.catalog.video import function_step, sabotage, steps, verify
 from labs.catalog.video.names import (
     EPHEMERAL_MB, FUNCTION_SOURCE, MEMORY_MB, RUNTIME, PRICE_PER_EPHEMERAL_GB_SECOND, PRICE_PER_GB_SECOND,
-    TRANSCODE_SECONDS_PER_VIDEO_MINUTE, UPLOAD_PREFIX, VIDEO_SUFFIXES, cost_per_video_minute, output_bucket,
+    TRANSCODE_SECONDS_PER_VIDEO_MINUTE, UPLOAD_PREFIX, USAGE, VIDEO_SUFFIXES, cost_per_video_minute, output_bucket,
     uploads_bucket, variables,
 )
 
@@ -102,5 +102,6 @@ LAB = VideoLab(
     functions=(FUNCTION_SOURCE,),
     runtime=RUNTIME,
     sabotage=sabotage.CASES,
+    usage=USAGE,
     order=20,
 )

@@ -24,6 +24,14 @@ LAYER_STAGING_KEY = ".lab/ffmpeg-layer.zip"  # in the output bucket: the zip is 
 PRICE_PER_GB_SECOND = 0.0000166667  # Lambda x86, us-east-1, first pricing tier
 PRICE_PER_EPHEMERAL_GB_SECOND = 0.0000000309  # beyond the free 512 MB
 PRICE_PER_REQUEST = 0.0000002
+# What one run uses in AWS, for its cost estimate. The transcoder runs with 3008 MB; the lab's clips are
+# seconds long (about 15 s of work each), and a run uploads a handful of them, plus the 68 MB ffmpeg layer
+# once (multipart) and the renditions.
+USAGE = {
+    "lambda_requests": 20, "lambda_gb_seconds": 20 * (3008 / 1024) * 15,
+    "s3_writes": 120, "s3_reads": 200, "s3_storage": 0.2 * 2 / 730,  # 200 MB for 2 hours
+    "logs_ingest": 0.005,
+}
 TRANSCODE_SECONDS_PER_VIDEO_MINUTE = 60  # about real time for the 3 renditions at this memory (see the docs)
 
 
