@@ -78,3 +78,15 @@ def test_parity_runtimes_aws_does_not_offer_are_refused():
     assert "no longer creates functions on python3.10" in runtime_problem("python3.10", today=date(2027, 1, 1))
     assert runtime_problem("python3.12", today=date(2027, 1, 1)) == ""
     assert set(PYTHON_RUNTIMES) == {"python3.10", "python3.11", "python3.12", "python3.13", "python3.14"}
+
+
+def test_parity_the_largest_upload_fits_the_configured_tmp_not_this_machines_disk(settings):
+    """Memory and ephemeral storage are not enforced locally (/tmp is this machine's disk): what must
+    fit in the function's /tmp is compared with its configured EphemeralStorage. The transcoder needs
+    the source and its renditions there (about twice the upload)."""
+    from labs.catalog.video.names import EPHEMERAL_MB, MIN_EPHEMERAL_MB
+    from labs.video_views import upload_limit_bytes
+
+    assert 2 * upload_limit_bytes() <= MIN_EPHEMERAL_MB * 1024 * 1024 <= EPHEMERAL_MB * 1024 * 1024
+    settings.LABS_VIDEO_UPLOAD_MB = 1200  # an operator raising the limit past what /tmp holds is caught
+    assert 2 * upload_limit_bytes() > MIN_EPHEMERAL_MB * 1024 * 1024
