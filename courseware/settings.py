@@ -239,15 +239,21 @@ SITE_PROCESSES = {
 }
 
 # Labs: the local sandbox (MiniStack on 127.0.0.1), run timings, and their processes.
+# Anything that reaches the sandbox's port can run code as the site's user: a hosted site may switch it
+# off (LABS_LOCAL_SANDBOX=off); the labs then offer only the learner's own AWS account.
+LABS_LOCAL_SANDBOX = os.environ.get("LABS_LOCAL_SANDBOX", "on").strip().lower() not in ("off", "0", "false", "no")
 LABS_SANDBOX_URL = os.environ.get("LABS_SANDBOX_URL") or f"http://127.0.0.1:{int(os.environ.get('LABS_SANDBOX_PORT', 4566))}"
 LABS_REGION = os.environ.get("LABS_REGION", "us-east-1")
+# MiniStack's AUTH=true: functions run as their execution role, whose policies are enforced.
+LABS_SANDBOX_AUTH = os.environ.get("LABS_SANDBOX_AUTH", "on").strip().lower() not in ("off", "0", "false", "no")
 # The origin a lab run started from the command line allows for CORS (web runs use the site's own).
 LABS_SITE_ORIGIN = os.environ.get("LABS_SITE_ORIGIN", "http://127.0.0.1:8000")
 LABS_EXPLORE_SECONDS = int(os.environ.get("LABS_EXPLORE_SECONDS", 30 * 60))  # a verified app stays up this long
 LABS_IDLE_SECONDS = int(os.environ.get("LABS_IDLE_SECONDS", 2 * 60 * 60))  # an untouched guided run, this long
 LABS_STALL_SECONDS = int(os.environ.get("LABS_STALL_SECONDS", 120))  # a run whose worker is silent this long is reaped
-PERIODIC_TASKS += [("labs.tasks.reap_runs", 60)]
-SITE_PROCESSES["sandbox"] = ["sandbox"]
+PERIODIC_TASKS += [("labs.engine.tasks.reap_runs", 60)]
+if LABS_LOCAL_SANDBOX:
+    SITE_PROCESSES["sandbox"] = ["sandbox"]
 
 # Labs in the learner's own AWS account (docs/labs.md, "Your own AWS account").
 LABS_AWS_REGIONS = env_list("LABS_AWS_REGIONS", "us-east-1")  # the only regions labs may deploy to
@@ -282,6 +288,6 @@ LABS_SECRET_KEYS = env_list("LABS_SECRET_KEYS", "") or [_local_labs_secret_key()
 # DEBUG: whatever LOG_LEVEL says, the AWS SDK logs warnings and worse only.
 for _sdk_logger in ("botocore", "boto3", "s3transfer", "urllib3"):
     LOGGING["loggers"][_sdk_logger] = {"level": "WARNING"}
-PERIODIC_TASKS += [("labs.tasks.expire_runs", 60)]
+PERIODIC_TASKS += [("labs.engine.tasks.expire_runs", 60)]
 # Error pages hide what is marked sensitive (a learner's AWS key) with DEBUG on as well.
-DEFAULT_EXCEPTION_REPORTER_FILTER = "labs.vault.SafeInDebugExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "own_account.vault.SafeInDebugExceptionReporterFilter"

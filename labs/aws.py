@@ -10,7 +10,7 @@ here, in memory, for the length of one action). Assumed-role sessions are never 
 
 Every client retries in ``adaptive`` mode (client-side rate limiting on throttling errors
 plus the standard retry policy). For an ``aws`` sandbox with a permissions boundary, every
-``iam:CreateRole`` gets it attached (:mod:`labs.aws_role`). Nothing here runs at import time.
+``iam:CreateRole`` gets it attached (:mod:`own_account.aws_role`). Nothing here runs at import time.
 """
 
 import threading
@@ -32,6 +32,7 @@ NOT_FOUND_CODES = frozenset({
     "NotFoundException",  # API Gateway
     "NoSuchBucket", "NoSuchKey", "NotFound", "404",  # S3 (HEAD requests have no error body)
     "NoSuchWebsiteConfiguration", "NoSuchBucketPolicy", "NoSuchTagSet",
+    "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist",  # SQS (query and JSON protocols)
 })
 
 
@@ -64,16 +65,22 @@ def local_target(account_id: str, region: str | None = None, endpoint_url: str |
     )
 
 
+LOCAL_OFF = ("The local sandbox is switched off on this site (LABS_LOCAL_SANDBOX=off): labs run in your own AWS "
+             "account. Connect it on the labs' account page.")
+
+
 def target_for(sandbox) -> Target:
     """The boto3 target of a :class:`labs.models.Sandbox`: for an AWS account, fresh credentials
     (a new role session, or the decrypted keys) that live as long as this object."""
     if sandbox.kind == "local":
+        if not settings.LABS_LOCAL_SANDBOX:
+            raise SandboxUnavailable(LOCAL_OFF)
         return local_target(sandbox.account_id, sandbox.region)
     if not sandbox.is_connected:
         raise SandboxUnavailable("Your AWS account is not connected (any more): connect it again on the labs' "
                                  "account page.")
     if sandbox.connection == "keys":
-        from labs import vault
+        from own_account import vault
 
         try:
             keys = vault.decrypt_keys(sandbox.keys_encrypted)
@@ -249,8 +256,8 @@ def is_not_found(error: Exception) -> bool:
 
 def error_message(error: Exception, *, service: str = "", operation: str = "") -> str:
     """What went wrong, for a learner: AWS's words, and for access denied, throttling, quotas,
-    regions and credentials what to change (:func:`labs.aws_errors.explain`)."""
-    from labs.aws_errors import explain
+    regions and credentials what to change (:func:`own_account.aws_errors.explain`)."""
+    from own_account.aws_errors import explain
 
     if isinstance(error, ClientError) and not service:
         last = getattr(_last_failure, "call", None)

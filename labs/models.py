@@ -13,10 +13,10 @@ class Sandbox(models.Model):
     ``local``: the embedded emulator, in an emulated AWS account of the learner's own (MiniStack
     picks the account from the 12-digit access key id). ``aws``: the learner's own AWS account,
     reached through a cross-account role (assumed with the learner's external id, sessions kept
-    in memory only) or an IAM user's access key pair (stored encrypted, :mod:`labs.vault`).
+    in memory only) or an IAM user's access key pair (stored encrypted, :mod:`own_account.vault`).
 
     An ``aws`` sandbox starts *pending* (an external id, nothing connected), is *connected* once
-    the site has checked the role or keys (:mod:`labs.accounts`), and is *confirmed* when the
+    the site has checked the role or keys (:mod:`own_account.accounts`), and is *confirmed* when the
     learner has typed its account id, which every deploy requires. Disconnecting wipes the
     credentials and keeps the row for the runs' history; a learner has one active ``aws`` sandbox.
     """
@@ -39,7 +39,7 @@ class Sandbox(models.Model):
                                    help_text="The learner's external id: the role's trust policy must require it.")
     role_arn = models.CharField(max_length=300, blank=True)
     keys_encrypted = models.TextField(blank=True, editable=False,
-                                      help_text="The access key pair, Fernet-encrypted (labs.vault); never shown.")
+                                      help_text="The access key pair, Fernet-encrypted (own_account.vault); never shown.")
     key_hint = models.CharField(max_length=8, blank=True, help_text="The access key id's last four characters.")
     caller_arn = models.CharField(max_length=300, blank=True, help_text="Who the site is in the account.")
     account_alias = models.CharField(max_length=63, blank=True)
@@ -346,11 +346,11 @@ class LedgerEntry(models.Model):
 
     @property
     def kind_label(self) -> str:
-        from labs.resources import KINDS
+        from labs.engine.resources import KINDS
 
         return KINDS[self.kind].label if self.kind in KINDS else self.kind
 
     def manual_command(self, endpoint_url: str | None = None) -> str:
-        from labs.resources import manual_command
+        from labs.engine.resources import manual_command
 
         return manual_command(self.kind, self.physical_id, self.name, endpoint_url=endpoint_url, region=self.region)

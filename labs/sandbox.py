@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from labs.aws import LOCAL_SECRET
+
 HEALTH_PATH = "/_ministack/health"
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 _status_cache: dict[str, tuple[float, "SandboxStatus"]] = {}
@@ -49,6 +51,29 @@ def health(url: str | None = None, timeout: float = 1.0) -> SandboxStatus:
     if missing:
         return SandboxStatus(False, url, f"the emulator at {url} does not serve {', '.join(missing)}")
     return SandboxStatus(True, url, f"MiniStack answers at {url}")
+
+
+# What MiniStack 1.5.33 with AUTH=true enforces in a learner's account, as tried (docs/labs.md).
+ENFORCED = (
+    "A function runs as its execution role: the role's identity policies (inline and attached), an explicit "
+    "Deny and a permissions boundary decide every AWS call it makes. A role without dynamodb:PutItem makes the "
+    "function's write fail with AccessDeniedException, as in AWS.",
+    "An IAM user's access key: its signature is checked and the user's policies are enforced.",
+)
+NOT_ENFORCED = (
+    "Resource-based policies on functions: API Gateway and S3 invoke a function whose policy does not allow "
+    "them (the lab's check reads the policy instead).",
+    "S3 bucket policies do not restrict the account's root.",
+    "Your account's key is its root (the 12-digit account id) and its secret is not checked: the sandbox keeps "
+    "learners apart, it does not authenticate them.",
+    "Memory size, ephemeral storage (/tmp is this machine's disk) and the Python version (functions run under "
+    "this machine's Python 3.11; a test holds lab code to the declared runtime).",
+)
+
+
+def enabled() -> bool:
+    """Whether this site offers the local sandbox at all (``LABS_LOCAL_SANDBOX``)."""
+    return settings.LABS_LOCAL_SANDBOX
 
 
 def status(max_age: float = 3.0) -> SandboxStatus:
@@ -81,6 +106,11 @@ def ministack_env(port: int) -> dict:
         "LOG_LEVEL": os.environ.get("LABS_SANDBOX_LOG_LEVEL", "WARNING"),
         "MINISTACK_REGION": settings.LABS_REGION,
         "PYTHONUNBUFFERED": "1",
+        # MiniStack's IAM evaluator: each function runs with an STS session of its execution role, and
+        # that role's identity policies decide its calls (docs/labs.md lists what is and is not
+        # enforced). The site's own calls use the account's root key, whose secret is this one.
+        "AUTH": "true" if settings.LABS_SANDBOX_AUTH else "false",
+        "AWS_SECRET_ACCESS_KEY": LOCAL_SECRET,
     }
     return env
 

@@ -7,7 +7,7 @@ from django.db.models import Count
 from django.http import Http404
 
 from labs.catalog import all_labs, get_lab
-from labs.lab import Names
+from labs.engine.lab import Names
 from labs.models import LabRun, LedgerEntry, RunEvent
 
 EVENT_PAGE = 400  # the live log shows the latest this many events

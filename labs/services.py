@@ -1,5 +1,5 @@
 """Writes on lab runs that views, commands and tasks call. The work itself happens in a task
-(:mod:`labs.tasks`), enqueued once the transaction that asked for it commits."""
+(:mod:`labs.engine.tasks`), enqueued once the transaction that asked for it commits."""
 
 from datetime import timedelta
 
@@ -7,26 +7,16 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from labs import aws, guardrails
+from labs import aws
+from labs.engine.tasks import enqueue_run
 from labs.models import LabRun, RunEvent, Sandbox
+from own_account import guardrails
 
 Status, Action, Outcome = LabRun.Status, LabRun.Action, LabRun.Outcome
 
 
 class RunBusy(Exception):
     """The run cannot take this request now; the message says why."""
-
-
-def enqueue_run(run_id: int) -> None:
-    """Run the run's pending action in the task worker, after the current transaction commits."""
-
-    def send():
-        from labs.tasks import execute_run
-
-        result = execute_run.enqueue(run_id)
-        LabRun.objects.filter(pk=run_id).update(task_id=str(result.id))
-
-    transaction.on_commit(send)
 
 
 def lab_run_start(*, user, lab, mode: str, website_origin: str, sandbox: Sandbox | None = None,

@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
-from labs import account_views, video_views, views
+from labs import video_views, views
+from own_account import views as account_views
 
 app_name = "labs"
 urlpatterns = [

@@ -22,9 +22,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from labs import aws, sandbox, selectors
 from labs.aws import error_code, is_not_found
-from labs.catalog import video, video_ffmpeg
-from labs.functions.video_transcoder import app as transcoder
-from labs.lab import Names
+from labs.catalog import video
+from labs.catalog.video import ffmpeg as video_ffmpeg
+from labs.catalog.video.functions.video_transcoder import app as transcoder
+from labs.engine.lab import Names
 from labs.models import LabRun, LedgerEntry, RunEvent
 
 LIST_LIMIT = 12
@@ -37,7 +38,7 @@ RANGE = re.compile(r"^bytes=\d*-\d*$")
 
 
 def upload_limit_bytes() -> int:
-    from labs.catalog.video_verify import setting
+    from labs.catalog.video.verify import setting
 
     return int(setting("LABS_VIDEO_UPLOAD_MB", 200)) * 1_000_000
 

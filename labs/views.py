@@ -9,10 +9,12 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from labs import account_views, aws, pricing, sandbox, selectors, services
-from labs.catalog import fullstack, get_lab
-from labs.endpoints import api_call, website_get
-from labs.lab import function_zip
+from labs import aws, sandbox, selectors, services
+from own_account import views as account_views
+from own_account import pricing
+from labs.catalog import get_lab
+from labs.engine.endpoints import api_call, site_origin, website_get
+from labs.engine.lab import function_zip
 from labs.models import LabRun, Sandbox
 
 API_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
@@ -32,7 +34,7 @@ def index(request):
     return render(request, "labs/index.html", {
         "cards": selectors.lab_cards(request.user),
         "runs": selectors.recent_runs(request.user),
-        "sandbox": sandbox.status(),
+        "sandbox": sandbox.status() if sandbox.enabled() else None, "local_enabled": sandbox.enabled(),
         "holding": selectors.runs_holding_resources(request.user), "aws_sandbox": Sandbox.aws_for(request.user),
     })
 
@@ -43,14 +45,12 @@ def detail(request, slug):
     if request.user.is_authenticated:
         active = LabRun.objects.of(request.user).active().filter(lab_slug=slug).first()
     return render(request, "labs/detail.html", {
-        "lab": lab, "sandbox": sandbox.status(), "active": active,
+        "lab": lab, "sandbox": sandbox.status() if sandbox.enabled() else None, "active": active,
+        "local_enabled": sandbox.enabled(),
+        "sandbox_enforced": sandbox.ENFORCED, "sandbox_not_enforced": sandbox.NOT_ENFORCED,
         "neutral_parts": {part: "plan" for part in lab.parts},
         "aws_sandbox": Sandbox.aws_for(request.user), "estimate": pricing.estimate(lab.slug),
     })
-
-
-def site_origin(request) -> str:
-    return f"{request.scheme}://{request.get_host()}"
 
 
 @require_POST
@@ -68,6 +68,9 @@ def start(request, slug):
     chosen, elsewhere = account_views.chosen_sandbox(request, lab, mode)  # the learner's AWS account, if chosen
     if elsewhere:
         return elsewhere
+    if chosen is None and not sandbox.enabled():
+        messages.error(request, aws.LOCAL_OFF)
+        return redirect("labs:account")
     if chosen is None and not sandbox.status(max_age=0).up:
         messages.error(request, "The local sandbox is not running, so nothing can be deployed. Start it with "
                                 "`make run` or `python manage.py sandbox`.")
@@ -85,7 +88,7 @@ def _run_context(request, run):
     view = selectors.run_view(run)
     return {
         "view": view, "run": run, "lab": view.lab,
-        "sandbox": sandbox.status() if run.sandbox.is_local and not run.is_finished else None,
+        "sandbox": sandbox.status() if run.sandbox.is_local and not run.is_finished and sandbox.enabled() else None,
         "sandbox_url": sandbox.status().url,
     }
 
@@ -153,12 +156,12 @@ def run_files(request, pk, name):
     """The lab's files for a learner doing a step by hand: the function's code, the website."""
     run = selectors.run_for(request.user, pk)
     if run.lab is not None and name in run.lab.functions:
-        package = function_zip(name)
-    elif name == "website" and run.lab_slug == "fullstack":
+        package = function_zip(run.lab.function_folder(name))
+    elif name == "website" and run.lab is not None and run.lab.site_files is not None:
         api_url = run.outputs.get("api_url") or reverse("labs:run_api_root", kwargs={"pk": run.pk}).rstrip("/")
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for key, body, _ in fullstack.website_files(api_url):
+            for key, body, _ in run.lab.site_files(api_url):
                 archive.writestr(key, body)
         package = buffer.getvalue()
     else:
@@ -183,6 +186,8 @@ def run_site(request, pk, path):
     if not bucket or run.status == LabRun.Status.CLEANED:
         return _unavailable("This run's website is not deployed" + (" any more: the run was torn down." if bucket else
                             " yet: publish it in the website step."), 404)
+    if not sandbox.enabled():
+        return _unavailable(aws.LOCAL_OFF, 404)
     if not sandbox.status().up:
         return _unavailable("The local sandbox is not running, so the website cannot be served.", 503)
     s3 = aws.clients_for(run.sandbox).s3
@@ -204,6 +209,8 @@ def run_api(request, pk, path):
         return HttpResponseForbidden("Cross-origin calls to a lab's API through the site are refused.")
     if not run.sandbox.is_local or not run.outputs.get("api_id") or run.status == LabRun.Status.CLEANED:
         return _unavailable('{"message": "This run has no API deployed."}', 404)
+    if not sandbox.enabled():
+        return _unavailable('{"message": "The local sandbox is switched off on this site."}', 404)
     if not sandbox.status().up:
         return _unavailable('{"message": "The local sandbox is not running."}', 503)
     headers = {name: value for name, value in request.headers.items()}

@@ -1,18 +1,19 @@
-"""The labs this site offers: one module per lab, each declaring ``LAB``.
+"""The labs this site offers: one folder per lab, each a package declaring ``LAB``.
 
-Add a lab by writing ``labs/catalog/<name>.py`` and listing it in ``MODULES`` (in the
-order the labs index shows them).
+Add a lab by adding ``labs/catalog/<name>/`` (its ``__init__`` declares ``LAB``; ``order``
+places it on the labs index). Nothing else in the site needs to change.
 """
 
+import pkgutil
 from functools import cache
 from importlib import import_module
-
-MODULES = ("fullstack", "video")
 
 
 @cache
 def all_labs() -> tuple:
-    return tuple(import_module(f"labs.catalog.{name}").LAB for name in MODULES)
+    found = [import_module(f"{__name__}.{module.name}").LAB
+             for module in pkgutil.iter_modules(__path__) if module.ispkg]
+    return tuple(sorted(found, key=lambda lab: (lab.order, lab.slug)))
 
 
 def get_lab(slug: str):

@@ -2,7 +2,7 @@
 
 from django import template
 
-from labs.pricing import money
+from own_account.pricing import money
 
 register = template.Library()
 

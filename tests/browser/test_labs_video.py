@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from labs import aws
-from labs.catalog import video_ffmpeg
+from labs.catalog.video import ffmpeg as video_ffmpeg
 from labs.models import LabRun
 from tests.browser.labs_support import lab_site, log_in, run_worker  # noqa: F401 - lab_site is a fixture
 from tests.labs.conftest import leftovers, ministack  # noqa: F401 - ministack is a fixture

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from labs import accounts, aws, aws_role
+from labs import aws
+from own_account import accounts
+from own_account import aws_role
 from labs.models import Sandbox
 from tests.labs.conftest import moto_aws  # noqa: F401 - a fixture
 

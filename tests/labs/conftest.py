@@ -5,7 +5,7 @@ from django.core.management import call_command
 
 from labs import aws
 from labs import sandbox as local
-from labs.lab import Context, MemoryRecorder, Names
+from labs.engine.lab import Context, MemoryRecorder, Names
 
 MOTO_ACCOUNT = "123456789012"  # moto's default account: ARNs it builds name it
 ORIGIN = "http://127.0.0.1:8000"

@@ -19,12 +19,12 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
-from labs.catalog import fullstack  # noqa: E402
+from labs.toolkit import rest_api  # noqa: E402
 
 
 def hang(*args, **kwargs):
     time.sleep(300)
 
 
-fullstack._ensure_cors = hang
+rest_api.ensure_cors = hang
 call_command("db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.05", verbosity=0)

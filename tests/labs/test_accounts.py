@@ -8,7 +8,10 @@ import pytest
 import yaml
 from django.urls import reverse
 
-from labs import accounts, aws, aws_role, vault
+from labs import aws
+from own_account import accounts
+from own_account import aws_role
+from own_account import vault
 from labs.models import Sandbox
 from tests.labs.aws_world import LEARNER_ACCOUNT, QUIET_MOTO, SITE_ACCOUNT, aws_world  # noqa: F401 - a fixture
 

@@ -4,7 +4,8 @@ only ever look up the signed-in learner's own sandbox, and another learner's run
 import pytest
 from django.urls import reverse
 
-from labs import runner, services
+from labs import services
+from labs.engine import runner
 from labs.catalog import get_lab
 from labs.models import LabRun, Sandbox
 from tests.factories import UserFactory

@@ -72,7 +72,11 @@ def test_the_sandbox_environment_is_minimal(monkeypatch):
     assert env["IOT_MTLS_ENABLED"] == "0" and env["SFTP_ENABLED"] == "0"
     assert "SECRET_KEY" not in env and "DATABASE_URL" not in env
     assert set(env) <= {"PATH", "HOME", "LANG", "TMPDIR", "GATEWAY_PORT", "BIND_HOST", "IOT_MTLS_ENABLED",
-                        "SFTP_ENABLED", "LOG_LEVEL", "MINISTACK_REGION", "PYTHONUNBUFFERED"}
+                        "SFTP_ENABLED", "LOG_LEVEL", "MINISTACK_REGION", "PYTHONUNBUFFERED", "AUTH",
+                        "AWS_SECRET_ACCESS_KEY"}
+    # The IAM evaluator is on, and the only secret is the sandbox's own root secret (a constant of the
+    # site's local sandbox, replaced by each function's role session in the function's environment).
+    assert env["AUTH"] == "true" and env["AWS_SECRET_ACCESS_KEY"] == aws.LOCAL_SECRET
 
 
 def _listening(pid: int) -> set[tuple[str, int]]:

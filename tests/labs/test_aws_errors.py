@@ -7,7 +7,8 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from labs import aws, aws_errors
+from labs import aws
+from own_account import aws_errors
 
 
 def client_error(code, message="", operation="CreateFunction", status=400, retries=0):

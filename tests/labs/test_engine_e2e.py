@@ -8,9 +8,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from labs import aws, runner, services
-from labs.catalog import fullstack, get_lab
-from labs.lab import CheckResult
+from labs import aws, services
+from labs.engine import reaper, runner, tasks
+from labs.catalog import get_lab
+
+from labs.engine.lab import CheckResult
+from labs.toolkit import rest_api
 from labs.models import LabRun, LedgerEntry, RunEvent, Sandbox
 from tests.factories import UserFactory
 from tests.labs.conftest import leftovers, run_worker
@@ -72,7 +75,7 @@ def test_a_step_that_raises_halfway_still_ends_cleaned(sandbox_url, monkeypatch)
     def broken(*args, **kwargs):
         raise RuntimeError("injected fault: the network went away")
 
-    monkeypatch.setattr(fullstack, "_ensure_cors", broken)
+    monkeypatch.setattr(rest_api, "ensure_cors", broken)
     run = start(UserFactory())
     run_worker()
     run.refresh_from_db()
@@ -287,7 +290,7 @@ def test_the_reaper_leaves_working_runs_alone(sandbox_url):
     run = start(UserFactory(), mode=LabRun.Mode.GUIDED)
     LabRun.objects.filter(pk=run.pk).update(status=LabRun.Status.RUNNING, worker=runner.worker_id().rsplit(":", 1)[0] + ":1",
                                             heartbeat_at=timezone.now())
-    assert runner.stalled() == []  # pid 1 is alive and the heartbeat is fresh
+    assert reaper.stalled() == []  # pid 1 is alive and the heartbeat is fresh
     assert RunEvent.objects.filter(run=run).count() == 1
 
 
@@ -295,7 +298,7 @@ def test_the_reaper_waits_for_a_local_sandbox_that_is_not_up_yet(sandbox_down):
     """`make run` starts the periodic task with the sandbox: a stalled run waits for the next tick."""
     run = start(UserFactory(), mode=LabRun.Mode.GUIDED)
     LabRun.objects.filter(pk=run.pk).update(status=LabRun.Status.RUNNING, worker="elsewhere:1", heartbeat_at=None)
-    assert [r.pk for r in runner.stalled()] == [run.pk]
-    assert runner.reap() == []
+    assert [r.pk for r in reaper.stalled()] == [run.pk]
+    assert reaper.reap(enqueue=tasks.enqueue_run) == []
     run.refresh_from_db()
     assert run.status == LabRun.Status.RUNNING

@@ -10,9 +10,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from labs import accounts, aws, guardrails, runner, services
+from labs import aws, services
+from own_account import accounts
+from own_account import guardrails
+from labs.engine import runner, tasks
 from labs.catalog import all_labs, get_lab
-from labs.lab import RUN_TAG, CheckResult
+from labs.engine.lab import RUN_TAG, CheckResult
 from labs.models import LabRun, LedgerEntry, Sandbox
 from tests.factories import UserFactory
 from tests.labs.aws_world import LEARNER_ACCOUNT, OTHER_ACCOUNT, QUIET_MOTO, aws_world  # noqa: F401 - a fixture
@@ -202,12 +205,12 @@ def test_a_run_past_its_time_to_live_is_torn_down_and_the_learner_sees_why(aws_w
     LabRun.objects.filter(pk__in=[run.pk, busy.pk]).update(expires_at=timezone.now() - timedelta(seconds=1))
     LabRun.objects.filter(pk=busy.pk).update(status=LabRun.Status.RUNNING)
 
-    assert sorted(guardrails.expire_runs()) == sorted([run.pk, busy.pk])
+    assert sorted(guardrails.expire_runs(enqueue=tasks.enqueue_run)) == sorted([run.pk, busy.pk])
     run.refresh_from_db()
     assert (run.status, run.pending_action, run.outcome) == ("queued", "teardown", "expired")
     busy.refresh_from_db()
     assert busy.abandon_requested and busy.outcome == "expired"  # it stops after its current step
-    assert guardrails.expire_runs() == []  # once
+    assert guardrails.expire_runs(enqueue=tasks.enqueue_run) == []  # once
 
     runner.execute(run.pk)
     run.refresh_from_db()
@@ -249,10 +252,10 @@ def test_a_local_run_past_its_time_waits_for_the_sandbox_to_answer(monkeypatch, 
 
     run = LabRunFactory(expires_at=timezone.now() - timedelta(seconds=1))
     monkeypatch.setattr(local, "health", lambda *args: SimpleNamespace(up=False))
-    assert guardrails.expire_runs() == []
+    assert guardrails.expire_runs(enqueue=tasks.enqueue_run) == []
     monkeypatch.setattr(local, "health", lambda *args: SimpleNamespace(up=True))
     with django_capture_on_commit_callbacks(execute=False):
-        assert guardrails.expire_runs() == [run.pk]
+        assert guardrails.expire_runs(enqueue=tasks.enqueue_run) == [run.pk]
     run.refresh_from_db()
     assert (run.status, run.outcome) == (LabRun.Status.QUEUED, LabRun.Outcome.EXPIRED)
     assert run.events.last().message.startswith("Time is up")

@@ -11,7 +11,9 @@ from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.urls import reverse
 
-from labs import aws, runner, vault
+from labs import aws
+from labs.engine import runner
+from own_account import vault
 from labs.models import LabRun, Sandbox
 from tests.factories import UserFactory
 from tests.labs.aws_world import QUIET_MOTO, aws_world  # noqa: F401 - a fixture
@@ -32,7 +34,7 @@ def test_rotation_reencrypts_with_the_new_key_and_the_old_one_can_go(settings, a
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     settings.LABS_SECRET_KEYS = [old]
     key_id, secret = aws_world.user_keys()
-    from labs import accounts
+    from own_account import accounts
 
     sandbox = accounts.sandbox_connect_keys(sandbox=Sandbox.aws_pending_for(UserFactory()), access_key_id=key_id,
                                             secret_access_key=secret, region="us-east-1")

@@ -11,9 +11,9 @@ from urllib.parse import quote_plus
 import boto3
 import pytest
 
-from labs.catalog import video_ffmpeg
-from labs.catalog.video_verify import decode, jpeg_size, mp4_info
-from labs.functions.video_transcoder import app
+from labs.catalog.video import ffmpeg as video_ffmpeg
+from labs.catalog.video.verify import decode, jpeg_size, mp4_info
+from labs.catalog.video.functions.video_transcoder import app
 
 UPLOADS, OUTPUTS = "sa-test-uploads", "sa-test-renditions"
 

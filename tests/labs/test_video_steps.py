@@ -7,11 +7,14 @@ import copy
 import json
 
 import pytest
-import yaml
 
-from labs import resources
-from labs.catalog import video, video_ffmpeg
-from labs.lab import StepBlocked
+from labs.engine import resources
+from labs.catalog import video as video_lab
+from labs.catalog.video import function_step
+from labs.catalog.video import names as video_names
+from labs.catalog.video import steps as video_steps
+from labs.catalog.video import ffmpeg as video_ffmpeg
+from labs.engine.lab import StepBlocked
 from tests.labs.conftest import MOTO_ACCOUNT, make_context
 
 UPLOADS = f"sa-unit0001-uploads-{MOTO_ACCOUNT}"
@@ -38,18 +41,18 @@ def ctx(moto_aws, fake_ffmpeg):
 @pytest.fixture
 def local(monkeypatch):
     """Steps behave as in the local sandbox (ffmpeg from this machine, no layer)."""
-    monkeypatch.setattr(video, "is_local", lambda ctx: True)
+    monkeypatch.setattr(video_names, "is_local", lambda ctx: True)
 
 
 def apply_through(ctx, last: str):
-    for step in video.LAB.steps:
+    for step in video_lab.LAB.steps:
         step.apply(ctx)
         if step.slug == last:
             return
 
 
 def check(ctx, slug: str):
-    return video.LAB.step(slug).check(ctx)
+    return video_lab.LAB.step(slug).check(ctx)
 
 
 def counts(ctx) -> dict:
@@ -69,7 +72,7 @@ def counts(ctx) -> dict:
 
 
 def test_each_step_applies_and_then_passes_its_check(ctx):
-    for step in video.LAB.steps:
+    for step in video_lab.LAB.steps:
         assert not step.check(ctx).ok, f"{step.slug} passes before it is built"
         step.apply(ctx)
         result = step.check(ctx)
@@ -102,9 +105,9 @@ def test_each_step_applies_and_then_passes_its_check(ctx):
     assert statement["Condition"]["StringEquals"]["AWS:SourceAccount"] == MOTO_ACCOUNT
     configurations = c.s3.get_bucket_notification_configuration(Bucket=UPLOADS)["LambdaFunctionConfigurations"]
     rules = sorted((r["Value"] for conf in configurations for r in conf["Filter"]["Key"]["FilterRules"] if r["Name"] == "suffix"))
-    assert rules == sorted(video.VIDEO_SUFFIXES)
+    assert rules == sorted(video_steps.VIDEO_SUFFIXES)
     assert all(conf["Events"] == ["s3:ObjectCreated:*"] for conf in configurations)
-    policy = json.loads(json.dumps(c.iam.get_role_policy(RoleName=ROLE, PolicyName=video.POLICY_NAME)["PolicyDocument"]))
+    policy = json.loads(json.dumps(c.iam.get_role_policy(RoleName=ROLE, PolicyName=function_step.POLICY_NAME)["PolicyDocument"]))
     assert policy["Statement"][:2] == [
         {"Sid": "ReadUploads", "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{UPLOADS}/uploads/*"},
         {"Sid": "WriteRenditions", "Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{OUTPUTS}/*"}]
@@ -125,7 +128,7 @@ def test_applying_everything_twice_creates_nothing_twice(ctx):
     once = counts(ctx)
     apply_through(ctx, "trigger")
     assert counts(ctx) == once
-    assert once["layer_versions"] == 1 and once["permissions"] == 1 and once["notifications"] == len(video.VIDEO_SUFFIXES)
+    assert once["layer_versions"] == 1 and once["permissions"] == 1 and once["notifications"] == len(video_steps.VIDEO_SUFFIXES)
 
 
 def test_another_run_reuses_the_layer_built_from_the_same_binary(ctx):
@@ -148,7 +151,7 @@ def test_a_layer_the_learner_keeps_is_not_in_the_ledger(ctx):
 
 def test_in_the_local_sandbox_the_function_uses_the_machines_ffmpeg(ctx, local, fake_ffmpeg):
     apply_through(ctx, "trigger")
-    for step in video.LAB.steps:
+    for step in video_lab.LAB.steps:
         assert check(ctx, step.slug).ok, step.slug
     assert "lambda:layer-version" not in [entry.kind for entry in ctx.recorder.ledger]
     config = ctx.clients.lambda_.get_function(FunctionName=FUNCTION)["Configuration"]
@@ -160,20 +163,20 @@ def test_in_the_local_sandbox_the_function_uses_the_machines_ffmpeg(ctx, local, 
 
 def test_steps_out_of_order_say_what_comes_first(ctx):
     with pytest.raises(StepBlocked, match="do step 1 first"):
-        video.apply_ffmpeg(ctx)
+        video_steps.apply_ffmpeg(ctx)
     with pytest.raises(StepBlocked, match="do step 1 first"):
-        video.apply_function(ctx)
+        function_step.apply_function(ctx)
     with pytest.raises(StepBlocked, match="do step 3 first"):
-        video.apply_trigger(ctx)
-    video.apply_buckets(ctx)
+        video_steps.apply_trigger(ctx)
+    video_steps.apply_buckets(ctx)
     with pytest.raises(StepBlocked, match="do step 2 first"):
-        video.apply_function(ctx)
+        function_step.apply_function(ctx)
 
 
 # Checks that fail, and say why ------------------------------------------------------------
 
 def test_bucket_check_finds_a_missing_bucket_and_public_access(ctx):
-    video.apply_buckets(ctx)
+    video_steps.apply_buckets(ctx)
     ctx.clients.s3.put_public_access_block(Bucket=OUTPUTS, PublicAccessBlockConfiguration={
         "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": False, "RestrictPublicBuckets": False})
     result = check(ctx, "buckets")
@@ -184,13 +187,13 @@ def test_bucket_check_finds_a_missing_bucket_and_public_access(ctx):
 
 
 def test_ffmpeg_check_finds_no_layer(ctx):
-    video.apply_buckets(ctx)
+    video_steps.apply_buckets(ctx)
     result = check(ctx, "ffmpeg")
     assert not result.ok and "no version of the layer sa-ffmpeg" in result.message and "from S3" in result.message
 
 
 def put_policy(ctx, *statements):
-    ctx.clients.iam.put_role_policy(RoleName=ROLE, PolicyName=video.POLICY_NAME,
+    ctx.clients.iam.put_role_policy(RoleName=ROLE, PolicyName=function_step.POLICY_NAME,
                                     PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": list(statements)}))
 
 
@@ -244,7 +247,7 @@ def test_function_check_explains_too_little_tmp(ctx):
     apply_through(ctx, "function")
     config = ctx.clients.lambda_.get_function(FunctionName=FUNCTION)["Configuration"]
     config["EphemeralStorage"] = {"Size": 512}  # moto keeps the size a function was created with
-    problem = video._function_problem(ctx, config, config["Role"])
+    problem = function_step._function_problem(ctx, config, config["Role"])
     assert "512 MB of /tmp" in problem and "2048 MB" in problem
 
 
@@ -276,7 +279,7 @@ def test_trigger_check_finds_the_missing_notification(ctx):
 
 def test_trigger_check_finds_the_missing_permission(ctx):
     apply_through(ctx, "trigger")
-    ctx.clients.lambda_.remove_permission(FunctionName=FUNCTION, StatementId=video.PERMISSION_ID)
+    ctx.clients.lambda_.remove_permission(FunctionName=FUNCTION, StatementId=video_steps.PERMISSION_ID)
     result = check(ctx, "trigger")
     assert not result.ok and "S3 has no permission to invoke" in result.message
     assert f"arn:aws:s3:::{UPLOADS}" in result.message
@@ -285,7 +288,7 @@ def test_trigger_check_finds_the_missing_permission(ctx):
 def test_trigger_check_refuses_a_permission_for_another_bucket(ctx):
     apply_through(ctx, "trigger")
     c = ctx.clients.lambda_
-    c.remove_permission(FunctionName=FUNCTION, StatementId=video.PERMISSION_ID)
+    c.remove_permission(FunctionName=FUNCTION, StatementId=video_steps.PERMISSION_ID)
     c.add_permission(FunctionName=FUNCTION, StatementId="other", Action="lambda:InvokeFunction",
                      Principal="s3.amazonaws.com", SourceArn="arn:aws:s3:::someone-elses-bucket")
     assert "S3 has no permission to invoke" in check(ctx, "trigger").message
@@ -310,14 +313,14 @@ def test_trigger_apply_keeps_notifications_it_does_not_own(ctx):
     other = copy.deepcopy(configuration(ctx, prefix="thumbnails/", suffix=".jpg"))
     other["LambdaFunctionArn"] = other["LambdaFunctionArn"].replace(FUNCTION, "sa-unit0001-thumbnailer")
     notify(ctx, other)
-    video.apply_trigger(ctx)
+    video_steps.apply_trigger(ctx)
     arns = [c["LambdaFunctionArn"] for c in ctx.clients.s3.get_bucket_notification_configuration(Bucket=UPLOADS)["LambdaFunctionConfigurations"]]
-    assert arns.count(other["LambdaFunctionArn"]) == 1 and len(arns) == 1 + len(video.VIDEO_SUFFIXES)
+    assert arns.count(other["LambdaFunctionArn"]) == 1 and len(arns) == 1 + len(video_steps.VIDEO_SUFFIXES)
 
 
 def test_checks_report_what_they_found_for_the_ledger(ctx):
     apply_through(ctx, "trigger")
-    found = [item.kind for step in video.LAB.steps for item in step.check(ctx).found]
+    found = [item.kind for step in video_lab.LAB.steps for item in step.check(ctx).found]
     assert found == ["s3:bucket", "s3:bucket", "iam:role", "lambda:function", "logs:log-group", "lambda:permission"]
 
 
@@ -348,13 +351,13 @@ def test_a_layer_version_whose_arn_never_reached_the_ledger_is_found_by_its_dige
 # Pieces -----------------------------------------------------------------------------------
 
 def test_bucket_access_reads_wildcards_the_way_iam_does():
-    access = video.bucket_access([
+    access = function_step.bucket_access([
         {"Effect": "Allow", "Action": "s3:Get*", "Resource": "arn:aws:s3:::up/*"},
         {"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": ["arn:aws:s3:::out/*"]},
         {"Effect": "Deny", "Action": "s3:*", "Resource": "*"},
     ], "up", "out")
     assert (access.reads_uploads, access.writes_outputs, access.writes_uploads, access.broad) == (True, True, False, ())
-    narrow = video.bucket_access([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::up/other/*"}], "up", "out")
+    narrow = function_step.bucket_access([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::up/other/*"}], "up", "out")
     assert not narrow.reads_uploads
 
 
@@ -373,30 +376,6 @@ def test_the_layer_zip_holds_an_executable_bin_ffmpeg_and_is_built_once(fake_ffm
 
 
 def test_the_page_says_what_a_minute_of_video_costs():
-    assert 0.0025 < video.cost_per_video_minute() < 0.0035
-    assert "US$0.003 per minute of 1080p video" in video.LAB.aws_cost
-    assert "What it costs in your AWS account" in video.LAB.use_case_html and "3,008 MB" in video.LAB.use_case_html
-
-
-def test_the_video_sam_template_translates_to_cloudformation(monkeypatch):
-    from samtranslator.translator.transform import transform
-
-    from tests.labs.test_sam_and_catalog import CloudFormationLoader, NoManagedPolicies
-
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    template = yaml.load(video.LAB.sam_source, Loader=CloudFormationLoader)
-    template["Resources"]["TranscoderFunction"]["Properties"]["CodeUri"] = "s3://lab-artifacts/video_transcoder.zip"
-    template["Resources"]["FfmpegLayer"]["Properties"]["ContentUri"] = "s3://lab-artifacts/ffmpeg-layer.zip"
-    resources_ = transform(template, {"UploadsBucketName": "up", "OutputBucketName": "out"}, NoManagedPolicies())["Resources"]
-    types = [resource["Type"] for resource in resources_.values()]
-    assert types.count("AWS::Lambda::Permission") == len(video.VIDEO_SUFFIXES)
-    for wanted in ("AWS::Lambda::LayerVersion", "AWS::Lambda::Function", "AWS::IAM::Role", "AWS::S3::Bucket",
-                   "AWS::Lambda::EventInvokeConfig"):
-        assert wanted in types
-    function = resources_["TranscoderFunction"]["Properties"]
-    assert (function["MemorySize"], function["Timeout"], function["EphemeralStorage"]) == (3008, 900, {"Size": 2048})
-    notifications = resources_["UploadsBucket"]["Properties"]["NotificationConfiguration"]["LambdaConfigurations"]
-    assert len(notifications) == len(video.VIDEO_SUFFIXES)
-    assert all(n["Filter"]["S3Key"]["Rules"][0] == {"Name": "prefix", "Value": "uploads/"} for n in notifications)
-    statements = resources_["TranscoderFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
-    assert [s["Action"] for s in statements] == ["s3:GetObject", "s3:PutObject"]  # the steps' least privilege
+    assert 0.0025 < video_names.cost_per_video_minute() < 0.0035
+    assert "US$0.003 per minute of 1080p video" in video_lab.LAB.aws_cost
+    assert "What it costs in your AWS account" in video_lab.LAB.use_case_html and "3,008 MB" in video_lab.LAB.use_case_html

@@ -25,7 +25,7 @@ def test_the_lab_page_explains_the_pipeline_and_its_cost(client, sandbox_down):
                  "Connect uploads to the function", "A file that is not a video gets an error manifest"):
         assert step in page
     assert "per minute of 1080p video transcoded" in page and "What it costs in your AWS account" in page
-    assert "video.sam.yaml" in page and "labs/functions/video_transcoder/app.py" in page
+    assert "labs/catalog/video/template.sam.yaml" in page and "labs/catalog/video/functions/video_transcoder/app.py" in page
     assert "unquote_plus" in page  # the function's code, highlighted
 
 

@@ -72,7 +72,7 @@ def test_starting_an_automatic_run_queues_it(learner_client, learner, sandbox_ur
     from django_tasks_db.models import DBTaskResult
 
     task = DBTaskResult.objects.get(id=run.task_id)
-    assert task.task_path == "labs.tasks.execute_run" and task.args_kwargs["args"] == [run.pk]
+    assert task.task_path == "labs.engine.tasks.execute_run" and task.args_kwargs["args"] == [run.pk]
 
 
 def test_choosing_an_aws_account_without_one_connected_leads_to_connecting_it(learner_client, sandbox_url):

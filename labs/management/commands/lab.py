@@ -14,7 +14,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from labs import runner, sandbox, services
+from labs import sandbox, services
+from labs.engine import reaper, runner, tasks
 from labs.catalog import all_labs, get_lab
 from labs.models import LabRun, RunEvent, Sandbox
 
@@ -92,16 +93,16 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Run {run.pk}: cleaned."))
 
     def do_reap(self, **options):
-        queued = runner.reap()
+        queued = reaper.reap(enqueue=tasks.enqueue_run)
         self.stdout.write(f"Queued a teardown for {len(queued)} run(s): {', '.join(map(str, queued)) or 'none'}.")
 
     def do_bench(self, *, rounds: int, lab: str = "fullstack", **options):
-        from labs.bench import run_bench
+        from labs.bench.fullstack import run_bench
 
         if rounds < 1:
             raise CommandError("--rounds must be at least 1.")
         if lab == "video":
-            from labs.bench_video import run_video_bench
+            from labs.bench.video import run_video_bench
 
             run_video_bench(rounds=rounds, out=self.stdout)
             return

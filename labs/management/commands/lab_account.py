@@ -8,7 +8,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from labs import aws_role, vault
+from own_account import aws_role
+from own_account import vault
 from labs.models import Sandbox
 
 

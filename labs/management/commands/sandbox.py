@@ -18,6 +18,8 @@ class Command(BaseCommand):
                             help="Port to serve on (default: the port of LABS_SANDBOX_URL).")
 
     def handle(self, *args, port, **options):
+        if not sandbox.enabled():
+            raise CommandError("The local sandbox is switched off on this site (LABS_LOCAL_SANDBOX=off).")
         url = f"http://127.0.0.1:{port}"
         stopping = False
 

@@ -1,0 +1,87 @@
+"""Teardown: delete every resource in a run's ledger, newest first, with a second pass for what
+depends on others (a role after its policies); in a real account, look again for leftovers.
+Ends the run ``cleaned`` or ``teardown_failed`` with the command that deletes each leftover."""
+
+import time
+
+from django.utils import timezone
+
+from labs import aws
+from labs.engine import resources
+from labs.models import LabRun, LedgerEntry, RunEvent
+
+Status, Outcome = LabRun.Status, LabRun.Outcome
+
+
+def teardown(run: LabRun, recorder) -> bool:
+    """Delete every resource in the ledger, newest first; True when nothing is left."""
+    run.touch(status=Status.TEARING_DOWN)
+    entries = list(run.ledger.filter(status__in=LedgerEntry.PRESENT).order_by("-id"))
+    recorder.event(RunEvent.Kind.TEARDOWN, f"Tearing down {len(entries)} resource(s), newest first",
+                   status=RunEvent.Status.START)
+    try:
+        target = aws.target_for(run.sandbox)
+        clients = aws.Clients(target, on_call=recorder.aws_call)
+    except aws.SandboxUnavailable as error:
+        target, clients, entries_error = None, None, str(error)
+    else:
+        entries_error = ""
+    if target is not None and target.is_local:
+        from labs.sandbox import health
+
+        status = health(target.endpoint_url)
+        if not status.up:
+            entries_error = (f"The local sandbox is not answering ({status.detail}). Its state lives in memory, so a "
+                             "sandbox that stopped has forgotten these resources; start it and retry the teardown "
+                             "to confirm.")
+    failed = _delete_all(entries, clients, recorder, entries_error)
+    if failed:
+        # Some deletions depend on others settling first (a role after its policies): one more pass.
+        time.sleep(0 if entries_error else 1)
+        failed = _delete_all(failed, clients, recorder, entries_error) if not entries_error else failed
+    unlisted = []
+    if target is not None and not target.is_local and not entries_error:
+        # In a real account, look again: anything still named or tagged like the run is reported.
+        from own_account.guardrails import leftovers_after_teardown
+
+        found, unlisted = leftovers_after_teardown(run, clients, recorder)
+        failed = list(failed) + found
+    now = timezone.now()
+    if failed or unlisted:
+        endpoint = target.endpoint_url if target is not None and target.is_local else None
+        lines = [f"- {entry.kind_label} {entry.name}: {entry.manual_command(endpoint)}" for entry in failed] + unlisted
+        message = "Teardown could not delete everything. Left behind, and how to delete each by hand:\n" + "\n".join(lines)
+        run.touch(status=Status.TEARDOWN_FAILED, message=message, finished_at=now, teardown_after=None,
+                  pending_action="", pending_step="")
+        recorder.event(RunEvent.Kind.TEARDOWN, f"Teardown left {len(failed)} resource(s): see the list to delete by hand.",
+                       status=RunEvent.Status.FAIL, detail={"left": [entry.pk for entry in failed]})
+        return False
+    run.touch(status=Status.CLEANED, finished_at=now, teardown_after=None, pending_action="", pending_step="",
+              message="" if run.outcome in (Outcome.PASSED, Outcome.ABANDONED) else run.message)
+    recorder.event(RunEvent.Kind.TEARDOWN, "Cleaned: everything this run created is deleted.", status=RunEvent.Status.OK)
+    return True
+
+
+def _delete_all(entries, clients, recorder, unavailable: str) -> list:
+    failed = []
+    for entry in entries:
+        if unavailable:
+            outcome, error = None, unavailable
+        else:
+            try:
+                outcome, error = resources.delete(clients, entry.kind, entry.physical_id, entry.name), ""
+            except Exception as exc:  # noqa: BLE001 - recorded with how to do it by hand
+                outcome, error = None, aws.error_message(exc)
+        if outcome is None:
+            entry.status, entry.error = LedgerEntry.Status.DELETE_FAILED, error
+            entry.save(update_fields=["status", "error"])
+            failed.append(entry)
+            recorder.event(RunEvent.Kind.TEARDOWN, f"Could not delete {entry.kind_label} {entry.name}: {error}",
+                           status=RunEvent.Status.FAIL)
+            continue
+        entry.status = LedgerEntry.Status.DELETED if outcome == resources.DELETED else LedgerEntry.Status.GONE
+        entry.deleted_at, entry.error = timezone.now(), ""
+        entry.save(update_fields=["status", "deleted_at", "error"])
+        said = "Deleted" if outcome == resources.DELETED else "Already gone:"
+        recorder.event(RunEvent.Kind.TEARDOWN, f"{said} {entry.kind_label} {entry.name}", status=RunEvent.Status.OK)
+    return failed

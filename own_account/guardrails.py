@@ -1,0 +1,242 @@
+"""What keeps a lab from hurting a real AWS account.
+
+- Accounts: an account whose alias contains "prod", or whose id is on ``LABS_AWS_ACCOUNT_BLOCKLIST``,
+  is refused (:func:`account_refusal`); nothing deploys into an account the learner has not
+  confirmed by typing its id, nor outside ``LABS_AWS_REGIONS`` (:func:`deploy_refusal`, which the
+  engine checks before every action that may create something).
+- Time: every run has a time-to-live (``LABS_RUN_TTL_SECONDS``, 2 hours by default, from when it
+  starts). :func:`expire_runs` (a periodic task) tears down runs past it, whatever they are doing,
+  and tells the learner why.
+- Leftovers: teardown follows the run's ledger; then, in an AWS account, :func:`find_leftovers`
+  lists what still carries the run's name prefix (and, through the tagging API, its tag: that API
+  does not list every type, so it is a second look, never the only one), and
+  :func:`leftovers_after_teardown` reports it.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from labs import aws
+from labs.engine.lab import RUN_TAG
+from labs.models import LabRun, LedgerEntry, RunEvent
+
+Status, Action, Outcome = LabRun.Status, LabRun.Action, LabRun.Outcome
+
+
+# Accounts and regions -----------------------------------------------------------------------
+
+def account_refusal(account_id: str, alias: str) -> str | None:
+    """Why labs must never run in this account, or None."""
+    if account_id in settings.LABS_AWS_ACCOUNT_BLOCKLIST:
+        return (f"Account {account_id} is on this site's blocklist (LABS_AWS_ACCOUNT_BLOCKLIST): labs never run in "
+                "it. Use a sandbox account of your own.")
+    if "prod" in (alias or "").lower():
+        return (f"Account {account_id} is called “{alias}”, which looks like production. Labs create and delete "
+                "resources: use a separate sandbox account (an account alias without “prod”).")
+    return None
+
+
+def region_refusal(region: str) -> str | None:
+    if region not in settings.LABS_AWS_REGIONS:
+        allowed = ", ".join(settings.LABS_AWS_REGIONS)
+        return f"Region {region} is not one this site deploys labs to. Choose one of: {allowed}."
+    return None
+
+
+def deploy_refusal(sandbox) -> str | None:
+    """Why nothing may be created in this sandbox now, or None (for a local sandbox: None unless the
+    site switched the local sandbox off)."""
+    if sandbox.is_local:
+        return None if settings.LABS_LOCAL_SANDBOX else aws.LOCAL_OFF
+    if not sandbox.is_connected:
+        return "Your AWS account is not connected: connect it on the labs' account page first."
+    if sandbox.confirmed_at is None:
+        return (f"Confirm your AWS account {sandbox.account_id} first, by typing its id on the labs' account page: "
+                "nothing is deployed into an account you have not confirmed.")
+    return region_refusal(sandbox.region) or account_refusal(sandbox.account_id, sandbox.account_alias)
+
+
+# Time-to-live -------------------------------------------------------------------------------
+
+def ttl_text() -> str:
+    seconds = settings.LABS_RUN_TTL_SECONDS
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} hour{'s' if seconds != 3600 else ''}"
+    return f"{round(seconds / 60)} minutes"
+
+
+def expired_message() -> str:
+    return (f"Time is up: this run reached its time-to-live of {ttl_text()} since it started, so it was torn down "
+            "to leave nothing running (and nothing billing) in your sandbox. Start a new run to carry on.")
+
+
+def expire_runs(now=None, *, enqueue) -> list[int]:
+    """Tear down every run past its time-to-live. An idle run is queued for teardown (``enqueue(run_id)``
+    hands it to the worker); a busy one stops after its current step and then tears down. Kept runs in
+    an AWS account are torn down too."""
+    now = now or timezone.now()
+    message = expired_message()
+    done = []
+    due = LabRun.objects.filter(expires_at__lt=now)
+    idle = due.filter(status__in=[Status.WAITING, Status.LIVE]) | due.filter(status=Status.KEPT, sandbox__kind="aws")
+    local_up = None
+    for run in idle.select_related("sandbox"):
+        if run.sandbox.is_local:
+            # As reap does: leave a local run for a later tick while the sandbox is not answering.
+            if local_up is None:
+                from labs.sandbox import health
+
+                local_up = health().up
+            if not local_up:
+                continue
+        with transaction.atomic():
+            taken = LabRun.objects.filter(pk=run.pk, status=run.status).update(
+                status=Status.QUEUED, pending_action=Action.TEARDOWN, pending_step="", outcome=Outcome.EXPIRED,
+                message=message, updated_at=now)
+            if taken:
+                RunEvent.objects.create(run=run, kind=RunEvent.Kind.RUN, status=RunEvent.Status.FAIL, message=message)
+                enqueue(run.pk)
+                done.append(run.pk)
+    busy = due.filter(status__in=[Status.QUEUED, Status.RUNNING], abandon_requested=False).exclude(
+        pending_action=Action.TEARDOWN)
+    for run in busy:
+        with transaction.atomic():
+            if LabRun.objects.filter(pk=run.pk, abandon_requested=False).update(
+                    abandon_requested=True, outcome=Outcome.EXPIRED, message=message, updated_at=now):
+                RunEvent.objects.create(run=run, kind=RunEvent.Kind.RUN, status=RunEvent.Status.FAIL,
+                                        message=message + " (It stops after the step it is on.)")
+                done.append(run.pk)
+    return done
+
+
+def time_left(run: LabRun, now=None) -> timedelta | None:
+    if run.expires_at is None or run.is_finished:
+        return None
+    return max(run.expires_at - (now or timezone.now()), timedelta(0))
+
+
+# Leftovers ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Leftover:
+    kind: str  # a ledger kind (labs.engine.resources.KINDS), or "" for a resource found only by its tag
+    name: str
+    physical_id: str = ""
+    arn: str = ""
+
+
+def _paginate(client, operation: str, key: str, **kwargs):
+    for page in client.get_paginator(operation).paginate(**kwargs):
+        yield from page.get(key, [])
+
+
+def _tables(clients, start):
+    found = []
+    for name in _paginate(clients.dynamodb, "list_tables", "TableNames"):
+        if name.startswith(start):
+            status = clients.dynamodb.describe_table(TableName=name)["Table"].get("TableStatus")
+            if status != "DELETING":  # a deleted table is listed for a few seconds while it goes
+                found.append(Leftover("dynamodb:table", name, name))
+    return found
+
+
+def _functions(clients, start):
+    return [Leftover("lambda:function", f["FunctionName"], f["FunctionName"], f.get("FunctionArn", ""))
+            for f in _paginate(clients.lambda_, "list_functions", "Functions") if f["FunctionName"].startswith(start)]
+
+
+def _roles(clients, start):
+    return [Leftover("iam:role", r["RoleName"], r["RoleName"], r.get("Arn", ""))
+            for r in _paginate(clients.iam, "list_roles", "Roles") if r["RoleName"].startswith(start)]
+
+
+def _apis(clients, start):
+    return [Leftover("apigateway:rest-api", a["name"], a["id"])
+            for a in _paginate(clients.apigateway, "get_rest_apis", "items") if a.get("name", "").startswith(start)]
+
+
+def _buckets(clients, start):
+    return [Leftover("s3:bucket", b["Name"], b["Name"], f"arn:aws:s3:::{b['Name']}")
+            for b in clients.s3.list_buckets().get("Buckets", []) if b["Name"].startswith(start)]
+
+
+def _log_groups(clients, start):
+    prefix = f"/aws/lambda/{start}"
+    return [Leftover("logs:log-group", g["logGroupName"], g["logGroupName"])
+            for g in _paginate(clients.logs, "describe_log_groups", "logGroups", logGroupNamePrefix=prefix)]
+
+
+LISTERS = (("DynamoDB tables", _tables), ("Lambda functions", _functions), ("IAM roles", _roles),
+           ("API Gateway REST APIs", _apis), ("S3 buckets", _buckets), ("CloudWatch log groups", _log_groups))
+# Services whose resources the listers above already find by name.
+LISTED_BY_NAME = {"dynamodb", "lambda", "iam", "apigateway", "s3", "logs"}
+
+
+def find_leftovers(clients, prefix: str) -> tuple[list[Leftover], list[str]]:
+    """What in the account still carries ``prefix`` (``sa-<token>``) in its name or tag, and what
+    could not be checked (each a sentence)."""
+    start = f"{prefix}-"
+    found, unchecked = [], []
+    for label, lister in LISTERS:
+        try:
+            found += lister(clients, start)
+        except Exception as error:  # noqa: BLE001 - one kind that cannot be listed must not hide the others
+            unchecked.append(f"Could not list {label}: {aws.error_message(error)}")
+    try:
+        mappings = _paginate(clients.resourcegroupstaggingapi, "get_resources", "ResourceTagMappingList",
+                             TagFilters=[{"Key": RUN_TAG, "Values": [prefix]}])
+        for mapping in mappings:
+            arn = mapping["ResourceARN"]
+            if arn.split(":")[2] not in LISTED_BY_NAME:
+                found.append(Leftover("", arn, arn, arn))
+    except Exception as error:  # noqa: BLE001
+        unchecked.append(f"Could not search by the run's tag: {aws.error_message(error)}")
+    return found, unchecked
+
+
+def leftovers_after_teardown(run: LabRun, clients, recorder) -> tuple[list[LedgerEntry], list[str]]:
+    """After a teardown in an AWS account: look for anything of the run's that is still there.
+
+    A leftover of a kind the ledger knows becomes a ledger entry that could not be deleted (so the
+    run is listed as holding resources, and *Retry teardown* deletes it); one found only by its tag
+    is reported by ARN. Returns (those entries, report lines for the others)."""
+    found, unchecked = find_leftovers(clients, run.prefix)
+    for line in unchecked:
+        recorder.event(RunEvent.Kind.TEARDOWN, line, status=RunEvent.Status.FAIL)
+    already = {(entry.kind, entry.name) for entry in run.ledger.filter(status=LedgerEntry.Status.DELETE_FAILED)}
+    entries, lines = [], []
+    for item in found:
+        if (item.kind, item.name) in already:
+            continue  # its failed deletion is already reported
+        if not item.kind:
+            lines.append(f"- {item.arn}: tagged with this run, of a kind the labs do not delete; delete it in the "
+                         "AWS console")
+            continue
+        entry, _ = LedgerEntry.objects.update_or_create(
+            run=run, kind=item.kind, name=item.name,
+            defaults={"physical_id": item.physical_id or item.name, "arn": item.arn, "region": run.sandbox.region,
+                      "status": LedgerEntry.Status.DELETE_FAILED, "leftover": True,
+                      "error": "Still there after teardown: found by the run's name prefix. Retry the teardown to "
+                               "delete it, or delete it by hand."})
+        entries.append(entry)
+    if entries or lines:
+        recorder.event(RunEvent.Kind.TEARDOWN, f"Checked the account after teardown: {len(entries) + len(lines)} "
+                       f"resource(s) named {run.prefix}-… or tagged with the run are still there.",
+                       status=RunEvent.Status.FAIL)
+    else:
+        recorder.event(RunEvent.Kind.TEARDOWN, f"Checked the account after teardown: nothing named {run.prefix}-… "
+                       "or tagged with the run is left" + (" (some kinds could not be listed: see above)." if unchecked
+                                                            else "."), status=RunEvent.Status.OK)
+    return entries, lines
+
+
+def aws_website_origin(run: LabRun) -> str:
+    """The origin of a run's S3 website in AWS, when its lab publishes one (its ``BUCKET`` variable)."""
+    from labs.engine.lab import Names
+
+    bucket = run.lab.variables(Names(run.prefix), run.sandbox.account_id, run.sandbox.region, "").get("BUCKET")
+    return f"http://{bucket}.s3-website-{run.sandbox.region}.amazonaws.com" if bucket else ""

@@ -1,0 +1,133 @@
+"""What a lab run costs in a real AWS account, estimated before it deploys. No ORM, no AWS calls.
+
+A small price table (US East, N. Virginia; other regions differ by a few percent), with the date
+it was compiled and the AWS pricing pages it comes from, times what one run uses (each lab's
+usage below: the requests its steps, verify and a few minutes of the learner trying the app
+make). Every lab here bills per request or per GB stored: nothing bills by the hour while it
+sits there, so the estimate barely depends on how long the run stays up.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+PRICES_REGION = "us-east-1"
+PRICES_CHECKED = date(2026, 11, 26)
+
+
+@dataclass(frozen=True)
+class Price:
+    service: str
+    what: str  # the unit, as the pricing page says it
+    usd: Decimal  # per unit
+    per: int  # units the price is for (1, 1000, 1_000_000)
+    source: str
+
+
+PRICES = {
+    "lambda_requests": Price("AWS Lambda", "requests", Decimal("0.20"), 1_000_000, "https://aws.amazon.com/lambda/pricing/"),
+    "lambda_gb_seconds": Price("AWS Lambda", "GB-seconds of compute (x86)", Decimal("0.0000166667"), 1,
+                               "https://aws.amazon.com/lambda/pricing/"),
+    "apigateway_rest": Price("Amazon API Gateway", "REST API calls (first 333 million a month)", Decimal("3.50"),
+                             1_000_000, "https://aws.amazon.com/api-gateway/pricing/"),
+    "dynamodb_writes": Price("Amazon DynamoDB", "on-demand write request units", Decimal("0.625"), 1_000_000,
+                             "https://aws.amazon.com/dynamodb/pricing/on-demand/"),
+    "dynamodb_reads": Price("Amazon DynamoDB", "on-demand read request units", Decimal("0.125"), 1_000_000,
+                            "https://aws.amazon.com/dynamodb/pricing/on-demand/"),
+    "s3_writes": Price("Amazon S3", "PUT, COPY, POST and LIST requests", Decimal("0.005"), 1_000,
+                       "https://aws.amazon.com/s3/pricing/"),
+    "s3_reads": Price("Amazon S3", "GET and other requests", Decimal("0.0004"), 1_000, "https://aws.amazon.com/s3/pricing/"),
+    "s3_storage": Price("Amazon S3", "GB-months of S3 Standard storage", Decimal("0.023"), 1,
+                        "https://aws.amazon.com/s3/pricing/"),
+    "logs_ingest": Price("Amazon CloudWatch Logs", "GB of logs ingested", Decimal("0.50"), 1,
+                         "https://aws.amazon.com/cloudwatch/pricing/"),
+}
+
+FREE_TIER = (
+    "Every account, every month, for good: AWS Lambda's first 1 million requests and 400,000 GB-seconds, DynamoDB's "
+    "first 25 GB stored, CloudWatch Logs' first 5 GB. Accounts opened before 15 July 2025 also have the 12-month "
+    "offers for their first year (1 million API Gateway REST calls, 5 GB of S3 Standard, 20,000 GET and 2,000 PUT "
+    "requests a month); accounts opened since get up to US$200 of credits instead (US$100 at sign-up, up to US$100 "
+    "more for trying services), on the Free plan for up to 6 months. A lab run stays far inside all of these."
+)
+FREE_TIER_SOURCE = "https://aws.amazon.com/free/"
+
+# A lab that declares no usage (Lab.usage): a deliberately high guess for a small serverless lab.
+DEFAULT_USAGE = {
+    "lambda_requests": 200, "lambda_gb_seconds": 200 * 1.0 * 5,  # 1 GB, 5 s
+    "apigateway_rest": 200, "dynamodb_writes": 100, "dynamodb_reads": 200,
+    "s3_writes": 200, "s3_reads": 1000, "s3_storage": 1 * 2 / 730,  # 1 GB for 2 hours
+    "logs_ingest": 0.01,
+}
+
+
+@dataclass(frozen=True)
+class Line:
+    price: Price
+    quantity: float
+    usd: Decimal
+
+    @property
+    def quantity_text(self) -> str:
+        q = self.quantity
+        if q >= 10:
+            return f"{q:,.0f}"
+        return f"{q:.4g}" if q >= 0.001 else "under 0.001"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    lab_slug: str
+    lines: tuple[Line, ...]
+    total: Decimal
+    exact_usage: bool  # False: the lab has no usage profile, DEFAULT_USAGE was used
+    region: str = PRICES_REGION
+    checked: date = PRICES_CHECKED
+    free_tier: str = FREE_TIER
+    free_tier_source: str = FREE_TIER_SOURCE
+
+    @property
+    def sources(self) -> list[tuple[str, str]]:
+        """(service, pricing page) for each page the prices come from."""
+        pages = {}
+        for line in self.lines:
+            pages.setdefault(line.price.source, line.price.service)
+        return [(service, url) for url, service in pages.items()]
+
+    @property
+    def total_text(self) -> str:
+        """The total as a person reads it: "under US$0.01" rather than 0.000412."""
+        if self.total < Decimal("0.01"):
+            return "under US$0.01"
+        return f"about US${self.total.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}"
+
+
+def estimate(lab_slug: str) -> Estimate:
+    """The cost of one run of a lab at the listed prices, before any free tier. Each lab declares what
+    one run uses (``Lab.usage``, keys of :data:`PRICES`)."""
+    from labs.catalog import get_lab
+
+    lab = get_lab(lab_slug)
+    usage = lab.usage if lab is not None and lab.usage else None
+    exact = usage is not None
+    lines = []
+    for key, quantity in (usage or DEFAULT_USAGE).items():
+        if not quantity:
+            continue
+        price = PRICES[key]
+        lines.append(Line(price, quantity, price.usd * Decimal(str(quantity)) / price.per))
+    total = sum((line.usd for line in lines), Decimal(0))
+    return Estimate(lab_slug, tuple(lines), total, exact)
+
+
+def money(value: Decimal) -> str:
+    """A tiny amount with enough digits to be meaningful: 0.000008 -> "US$0.000008"."""
+    if value == 0:
+        return "US$0"
+    if value >= Decimal("0.01"):
+        return f"US${value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}"
+    digits = f"{value:.10f}".rstrip("0")
+    significant = len(digits.split(".")[1].lstrip("0"))
+    if significant > 2:
+        digits = f"{value:.{len(digits.split('.')[1]) - significant + 2}f}"
+    return f"US${digits}"

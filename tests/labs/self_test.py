@@ -1,0 +1,100 @@
+"""The grader self-test's harness, generic over the catalog: a lab in a fresh emulated account of
+the real local sandbox, with its ledger in memory, its steps and checks, its verify, a teardown
+that follows the ledger the way the engine does, and an inventory of the whole account."""
+
+import secrets
+import time
+from dataclasses import dataclass, field
+
+from labs import aws
+from labs.engine import resources
+from labs.engine.endpoints import Deployment, execute_api_url
+from labs.engine.lab import CheckResult, Context, MemoryRecorder, Names, StepBlocked
+
+ORIGIN = "http://127.0.0.1:8000"
+
+
+@dataclass
+class Trial:
+    lab: object
+    ctx: Context
+    recorder: MemoryRecorder
+    target: aws.Target
+    results: dict = field(default_factory=dict)
+
+    def check(self, step) -> CheckResult:
+        self.ctx.step = step.slug
+        try:
+            return step.check(self.ctx)
+        except StepBlocked as error:  # a check that raises instead of explaining is itself a grader bug
+            raise AssertionError(f"{self.lab.slug}/{step.slug}: its check raised StepBlocked({error})") from error
+
+    def checks(self) -> dict[str, CheckResult]:
+        return {step.slug: self.check(step) for step in self.lab.steps}
+
+    def apply(self, step) -> None:
+        self.ctx.step = step.slug
+        step.apply(self.ctx)
+
+    def verify(self, until: str | None = None) -> dict[str, CheckResult]:
+        self.ctx.scratch.clear()
+        results = {}
+        for check in self.lab.verify:
+            results[check.slug] = check.run(self.ctx)
+            if check.slug == until:
+                break
+        return results
+
+    def ledger(self) -> list[tuple[str, str]]:
+        return [(entry.kind, entry.name) for entry in self.recorder.ledger]
+
+    def teardown(self) -> list[str]:
+        """Delete the ledger newest first, with a second pass for what depends on others; what failed."""
+        failed = []
+        for entry in reversed(self.recorder.ledger):
+            try:
+                resources.delete(self.ctx.clients, entry.kind, entry.physical_id, entry.name)
+            except Exception:  # noqa: BLE001 - retried below, as the engine does
+                failed.append(entry)
+        if failed:
+            time.sleep(1)
+        left = []
+        for entry in failed:
+            try:
+                resources.delete(self.ctx.clients, entry.kind, entry.physical_id, entry.name)
+            except Exception as error:  # noqa: BLE001
+                left.append(f"{entry.kind} {entry.name}: {error}")
+        return left
+
+
+def fresh_trial(lab, sandbox_url: str) -> Trial:
+    """The lab in an emulated account nobody has used (a new 12-digit id)."""
+    account = str(100000000000 + secrets.randbelow(899999999999))
+    target = aws.local_target(account, endpoint_url=sandbox_url)
+    recorder = MemoryRecorder()
+    clients = aws.Clients(target)
+    outputs = {}
+    ctx = Context(clients=clients, names=Names(f"sa-{secrets.token_hex(4)}"), region=target.region,
+                  account_id=account, recorder=recorder, website_origin=ORIGIN, outputs=outputs,
+                  public_api_base=lambda api_id, stage: execute_api_url(target, api_id, stage, "").rstrip("/"),
+                  deployment=Deployment(target, clients, outputs))
+    return Trial(lab, ctx, recorder, target)
+
+
+def inventory(target: aws.Target) -> dict[str, list[str]]:
+    """Everything in the account, of every kind the toolkit builds."""
+    clients = aws.Clients(target)
+    lambda_ = clients.lambda_
+    found = {
+        "tables": clients.dynamodb.list_tables()["TableNames"],
+        "functions": [f["FunctionName"] for f in lambda_.list_functions()["Functions"]],
+        "layers": [layer["LayerName"] for layer in lambda_.list_layers().get("Layers", [])],
+        "event source mappings": [m["UUID"] for m in lambda_.list_event_source_mappings().get("EventSourceMappings", [])],
+        "roles": [r["RoleName"] for r in clients.iam.list_roles()["Roles"]],
+        "rest apis": [a["name"] for a in clients.apigateway.get_rest_apis()["items"]],
+        "buckets": [b["Name"] for b in clients.s3.list_buckets().get("Buckets", [])],
+        "log groups": [g["logGroupName"] for g in clients.logs.describe_log_groups()["logGroups"]],
+        "queues": clients.sqs.list_queues().get("QueueUrls", []),
+        "topics": [t["TopicArn"] for t in clients.sns.list_topics().get("Topics", [])],
+    }
+    return {kind: names for kind, names in found.items() if names}
