@@ -1,7 +1,7 @@
 """What the lab engine costs on top of ffmpeg, for the video lab.
 
 The floor is ffmpeg itself: :func:`baseline_ffmpeg` runs the very code the function runs on an
-upload (``transcode`` in ``labs/functions/video_transcoder/app.py``: probe, ONE ffmpeg process
+upload (``transcode`` in ``labs/catalog/video/functions/video_transcoder/app.py``: probe, ONE ffmpeg process
 writing the 360p, 720p and 1080p renditions and the poster, then reading each output back) on
 the 5-second 1080p clip with audio the verify uploads, directly in this process, nothing around
 it. The engine side is an automatic run started the way the site starts one (a ``LabRun``, a
