@@ -19,6 +19,9 @@ LONGEST_SINGLE_MAX = 0.30
 # ... and the strictly shortest in at most this share: writers who avoid the first giveaway
 # drift into the opposite one (random is 25% here too).
 SHORTEST_SINGLE_MAX = 0.35
+# ... and, the two together: the key may sit between the shortest and the longest option in at
+# most this share (chance is 50%), or "drop the longest and the shortest" becomes a strategy.
+MIDDLE_SINGLE_MAX = 0.60
 # For multiple response: the share of correct options that rank among the k longest may exceed
 # what chance gives (the mean of k/n) by at most this many points.
 LONGEST_MULTIPLE_MARGIN = 0.10
@@ -100,6 +103,17 @@ def correct_is_shortest(q: dict) -> bool:
     return len(right) == 1 and all(lengths[right[0]] < x for i, x in enumerate(lengths) if i != right[0])
 
 
+def correct_in_middle(q: dict) -> bool:
+    """Single answer: the correct option is neither the longest nor the shortest (ties count
+    against the key: a tie with the longest is not "the middle")."""
+    lengths = _lengths(q)
+    right = [i for i, o in enumerate(q["options"]) if o["correct"]]
+    if len(right) != 1:
+        return False
+    mine = lengths[right[0]]
+    return min(lengths) < mine < max(lengths)
+
+
 def correct_among_longest(q: dict) -> tuple[int, int]:
     """Multiple response: (correct options ranking among the k longest, k)."""
     k = sum(1 for o in q["options"] if o["correct"])
@@ -112,6 +126,7 @@ class GiveawayRates:
     single_total: int = 0
     single_longest: int = 0
     single_shortest: int = 0
+    single_middle: int = 0
     multiple_correct: int = 0
     multiple_in_top: int = 0
     multiple_chance: float = 0.0
@@ -121,6 +136,10 @@ class GiveawayRates:
     @property
     def single_rate(self) -> float:
         return self.single_longest / self.single_total if self.single_total else 0.0
+
+    @property
+    def single_middle_rate(self) -> float:
+        return self.single_middle / self.single_total if self.single_total else 0.0
 
     @property
     def single_shortest_rate(self) -> float:
@@ -146,6 +165,8 @@ def giveaway_rates(questions: list[dict]) -> GiveawayRates:
             if correct_is_shortest(q):
                 rates.single_shortest += 1
                 rates.shortest_keys.append(q["key"])
+            if correct_in_middle(q):
+                rates.single_middle += 1
         else:
             hits, k = correct_among_longest(q)
             rates.multiple_correct += k
@@ -209,6 +230,11 @@ def bank_lint(questions: list[dict], *, sheet_services: set[str] | None = None, 
             f"bank: the correct option is the shortest in {rates.single_shortest} of {rates.single_total} single-answer "
             f"questions ({rates.single_shortest_rate:.0%}; at most {SHORTEST_SINGLE_MAX:.0%}): "
             + ", ".join(rates.shortest_keys))
+    if rates.single_middle_rate > MIDDLE_SINGLE_MAX:
+        problems.append(
+            f"bank: the correct option is neither the longest nor the shortest in {rates.single_middle} of "
+            f"{rates.single_total} single-answer questions ({rates.single_middle_rate:.0%}; at most "
+            f"{MIDDLE_SINGLE_MAX:.0%}, chance is 50%): make some keys the longest or the shortest option")
     if rates.multiple_rate > rates.multiple_chance_rate + LONGEST_MULTIPLE_MARGIN:
         problems.append(
             f"bank: {rates.multiple_rate:.0%} of correct options in multiple-response questions are among the k longest "

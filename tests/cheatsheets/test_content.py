@@ -11,7 +11,7 @@ from cheatsheets.sync import parse_directory
 
 SERVICE_SHEETS = {
     "lambda", "lambda-at-edge", "fargate", "s3", "efs", "dynamodb", "aurora-serverless", "rds-proxy",
-    "api-gateway", "step-functions", "sns", "sqs", "kinesis", "athena", "cognito", "sam", "appsync",
+    "api-gateway", "step-functions", "sns", "sqs", "eventbridge", "kinesis", "athena", "cognito", "sam", "appsync",
 }
 COMPARISONS = {
     "sqs-vs-sns-vs-kinesis", "dynamodb-vs-aurora-serverless", "lambda-vs-fargate", "step-functions-standard-vs-express",

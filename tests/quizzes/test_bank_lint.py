@@ -127,3 +127,49 @@ def test_the_shortest_option_giveaway_is_limited_too():
     assert (rates.single_shortest, rates.single_total) == (4, 10)
     assert any("shortest in 4 of 10 single-answer questions (40%" in p for p in bank_lint.bank_lint(honest + tell, quotas=False))
     assert not any("shortest in" in p for p in bank_lint.bank_lint(honest + tell[:3], quotas=False))  # 3 of 9 = 33%
+
+
+# The shipped bank ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    anchors, services = bank_files.sheet_anchors(settings.CHEATSHEET_CONTENT_DIR)
+    return bank_files.read_bank(settings.QUIZ_BANK_DIR, anchors), services
+
+
+def test_the_shipped_bank_passes_every_rule(shipped):
+    """Issue 9: form, explanations, references, sheet links, giveaways, near-duplicates, the
+    domain quotas of six forms per exam and at least 12 questions per course service."""
+    questions, services = shipped
+    assert len([q for q in questions if q["status"] == "published"]) >= 400
+    assert len(services) >= 17
+    problems = bank_lint.bank_lint(questions, sheet_services=services)
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_shipped_forms_match_the_bank(shipped):
+    """forms.yaml is what `manage.py bank forms --write` makes from the bank: twelve forms of 65,
+    disjoint within each exam."""
+    import yaml
+
+    from quizzes.management.commands.bank import forms_yaml
+
+    questions, _ = shipped
+    path = settings.QUIZ_BANK_DIR / bank_files.FORMS_FILE
+    assert path.read_text(encoding="utf-8") == forms_yaml(questions), "run `manage.py bank forms --write`"
+    forms = yaml.safe_load(path.read_text())["quizzes"]
+    assert len(forms) == 12 and all(len(form["questions"]) == 65 for form in forms)
+    for exam in ("DVA-C02", "SAA-C03"):
+        keys = [key for form in forms if form["blueprint"] == exam for key in form["questions"]]
+        assert len(keys) == len(set(keys)) == 390
+
+
+def test_keys_of_middle_length_are_limited():
+    """Dropping the longest and the shortest option must not be a winning strategy (chance 50%)."""
+    middle = [question(key=f"m{i}", correct=(1,), texts=["aa", "bbbb", "cccccc", "dddddddd"]) for i in range(7)]
+    edges = [question(key=f"e{i}", correct=(3,), texts=["aa", "bbbb", "cccccc", "dddddddd"]) for i in range(3)]
+    rates = bank_lint.giveaway_rates(middle + edges)
+    assert (rates.single_middle, rates.single_total) == (7, 10)
+    assert any("neither the longest nor the shortest in 7 of 10" in p for p in bank_lint.bank_lint(middle + edges, quotas=False))
+    assert not any("neither the longest" in p for p in bank_lint.bank_lint(middle[:6] + edges + edges[:1], quotas=False))

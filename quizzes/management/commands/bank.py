@@ -71,7 +71,9 @@ class Command(BaseCommand):
         out("\nDifficulty: " + ", ".join(f"{k} {difficulty.get(k, 0)}" for k in ("easy", "medium", "hard")))
         rates = stats["giveaways"]
         out(f"\nGiveaways: the correct option is the longest in {rates.single_longest} of {rates.single_total} "
-            f"single-answer questions ({rates.single_rate:.0%}; at most {bank_lint.LONGEST_SINGLE_MAX:.0%}); "
+            f"single-answer questions ({rates.single_rate:.0%}; at most {bank_lint.LONGEST_SINGLE_MAX:.0%}), the shortest in "
+            f"{rates.single_shortest} ({rates.single_shortest_rate:.0%}; at most {bank_lint.SHORTEST_SINGLE_MAX:.0%}), "
+            f"neither in {rates.single_middle} ({rates.single_middle_rate:.0%}; at most {bank_lint.MIDDLE_SINGLE_MAX:.0%}); "
             f"{rates.multiple_rate:.0%} of correct options in multiple response are among the k longest "
             f"(chance {rates.multiple_chance_rate:.0%})")
         problems = bank_lint.bank_lint(questions, sheet_services=services)
