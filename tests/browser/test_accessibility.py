@@ -100,3 +100,27 @@ def test_learner_pages_have_no_wcag_violations(browser, live_server, site, schem
     finally:
         context.close()
     assert problems == [], "\n".join(problems)
+
+
+def test_reduced_motion_stops_progress_and_diagram_animations(browser, live_server, site):
+    """Issue 18, item 4: with prefers-reduced-motion the progress bars and the lab diagram do
+    not animate."""
+    context = browser.new_context(reduced_motion="reduce")
+    page = context.new_page()
+    try:
+        page.goto(live_server.url + "/cheatsheets/lambda/")
+        bar = page.evaluate("() => getComputedStyle(document.querySelector('.reading-progress span')).transitionDuration")
+        assert bar in ("0s", "")
+        page.goto(live_server.url + "/labs/fullstack/")
+        styles = page.evaluate("() => Array.from(document.querySelectorAll('.diagram-svg .box, .spinner'))"
+                               ".map(e => getComputedStyle(e).animationName + ' ' + getComputedStyle(e).transitionDuration)")
+        assert all(s.startswith("none") or " 0s" in s for s in styles), styles
+    finally:
+        context.close()
+    plain = browser.new_context(reduced_motion="no-preference")
+    page = plain.new_page()
+    try:
+        page.goto(live_server.url + "/cheatsheets/")
+        assert page.evaluate("() => getComputedStyle(document.querySelector('.sheet-card')).transitionDuration") != "0s"
+    finally:
+        plain.close()
