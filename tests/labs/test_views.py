@@ -265,3 +265,13 @@ def test_the_website_needs_the_sandbox(client, sandbox_down):
     assert client.get(reverse("labs:run_site", args=[run.pk])).status_code == 503
     assert client.get(reverse("labs:run_api", args=[run.pk, "items"])).status_code == 503
     assert RunEvent.objects.count() == 0
+
+
+def test_the_run_diagram_has_a_text_alternative_with_each_part_and_its_state(client, sandbox_down):
+    """Issue 18: the lighting diagram makes sense without sight."""
+    run = LabRunFactory(step_states={"table": "passed", "function": "failed", "api": "pending", "website": "pending"})
+    client.force_login(run.user)
+    html = client.get(run.get_absolute_url()).content.decode()
+    start = html.index('aria-label="Architecture parts and their state"')
+    listing = html[start:html.index("</ul>", start)]
+    assert "built and checked" in listing and "needs attention" in listing and "not built yet" in listing

@@ -306,3 +306,18 @@ def test_the_dashboard_and_index_offer_to_resume_attempts_in_progress(client, ba
         html = page.content.decode()
         assert "Timed exam" in html and f'href="{attempt.get_absolute_url()}">Resume</a>' in html
         assert f'datetime="{attempt.deadline.isoformat()}"'.replace("+00:00", "+00:00") in html or "data-local-time" in html
+
+
+def test_the_domain_chart_has_a_table_behind_it_and_the_countdown_a_quiet_status(client, bank):
+    """Issue 18: charts readable without sight; the countdown announced at a few moments only."""
+    quiz = QuizFactory(question_count=4, time_limit_minutes=30)
+    client.force_login(UserFactory())
+    client.post(reverse("quizzes:start", args=[quiz.slug]))
+    attempt = Attempt.objects.get()
+    exam = client.get(reverse("quizzes:attempt", args=[attempt.pk])).content.decode()
+    assert 'role="status" aria-live="polite" data-countdown-announce' in exam
+    client.post(reverse("quizzes:submit", args=[attempt.pk]))
+    page = client.get(reverse("quizzes:results", args=[attempt.pk])).content.decode()
+    table = page[page.index('<table class="sr-only">'):page.index("</table>", page.index('<table class="sr-only">'))]
+    assert "<caption>Score by domain</caption>" in table and table.count('<th scope="row">') == len(
+        Attempt.objects.get().domain_results)

@@ -147,6 +147,12 @@
       var h = Math.floor(left / 3600), m = Math.floor((left % 3600) / 60), s = left % 60;
       countdown.textContent = (h ? h + ":" + String(m).padStart(2, "0") : m) + ":" + String(s).padStart(2, "0");
       countdown.parentNode.classList.toggle("urgent", left <= 300);
+      // Screen readers hear the time at a few moments only, not every second.
+      var announce = exam.querySelector("[data-countdown-announce]");
+      var minutesLeft = Math.ceil(left / 60);
+      if (announce && [30, 10, 5, 1].indexOf(minutesLeft) >= 0 && left % 60 === 0 && left > 0) {
+        announce.textContent = minutesLeft + (minutesLeft === 1 ? " minute" : " minutes") + " left.";
+      }
       if (left === 0) { clearInterval(timer); setTimeout(function () { window.location = exam.getAttribute("data-results-url"); }, 1500); }
     };
     var timer = setInterval(tick, 1000);
