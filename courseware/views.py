@@ -21,12 +21,19 @@ def home(request):
 def dashboard(request):
     groups = sheet_selectors.sheets_by_category(request.user)
     next_up = next((sheet for group in groups for sheet in group.sheets if not sheet.is_reviewed), None)
+    quiz_summary = quiz_selectors.dashboard_summary(request.user)
+    from courseware import paths
+
+    # Study next spans the three: the weakest domain's sheet, its practice quiz, the lab that builds it.
+    focus = (quiz_summary.get("study_next") or ([next_up] if next_up else []))[:1]
     return render(request, "courseware/dashboard.html", {
         "groups": groups,
         "progress": sheet_selectors.progress_of(groups),
         "next_up": next_up,
-        "quiz_summary": quiz_selectors.dashboard_summary(request.user),
+        "quiz_summary": quiz_summary,
         "lab_summary": lab_selectors.lab_summary(request.user),
+        "focus": focus[0] if focus else None,
+        "focus_path": paths.for_sheet(focus[0], request.user) if focus else None,
     })
 
 
@@ -121,3 +128,27 @@ def health(request):
     response = JsonResponse(body, status=200 if healthy else 503)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def sheet_path(request, slug):
+    """The end of a sheet: practise it (with the learner's best score) and build it (htmx fragment)."""
+    from django.shortcuts import get_object_or_404
+
+    from cheatsheets.models import CheatSheet
+    from courseware import paths
+
+    sheet = get_object_or_404(CheatSheet.objects.listing(), slug=slug)
+    return render(request, "courseware/_path.html", {"path": paths.for_sheet(sheet, request.user), "sheet": sheet})
+
+
+def lab_path(request, slug):
+    """On a lab page: the sheets of its services and their practice quiz (htmx fragment)."""
+    from django.http import Http404
+
+    from courseware import paths
+    from labs.catalog import get_lab
+
+    lab = get_lab(slug)
+    if lab is None:
+        raise Http404("No such lab.")
+    return render(request, "courseware/_path.html", {"path": paths.for_lab(lab, request.user), "lab": lab})

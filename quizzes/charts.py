@@ -46,11 +46,12 @@ def sparkline(values: list[int], *, low: int = 100, high: int = 1000, mark: int 
     score written by its point, so one exam is a labelled point on an axis, not a lone dot."""
     if not values:
         return ""
-    left, right, pad = 40, 12, 14
+    left, right, pad = 44, 12, 14
     span = high - low
 
     def point(i, v):
-        x = left + (width - left - right) * (i / (len(values) - 1) if len(values) > 1 else 0.5)
+        inner = 16  # keeps the first and last points (and their labels) clear of the axis labels
+        x = left + inner + (width - left - right - 2 * inner) * (i / (len(values) - 1) if len(values) > 1 else 0.5)
         y = pad + (height - 2 * pad) * (1 - (v - low) / span)
         return x, y
 

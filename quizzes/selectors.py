@@ -205,3 +205,26 @@ def next_steps(attempt: Attempt, shown: list) -> NextSteps:
 
 def review_quiz() -> Quiz | None:
     return Quiz.objects.published().filter(selection=Selection.REVIEW).first()
+
+
+@dataclass
+class PracticeOffer:
+    quiz: Quiz
+    attempts: int
+    best_percent: int | None
+
+
+def practice_for_categories(categories, user) -> PracticeOffer | None:
+    """The practice quiz on a cheat-sheet category, with the learner's best score on it."""
+    quizzes = [q for q in Quiz.objects.published().filter(mode="practice").exclude(selection=Selection.REVIEW)
+               if set(q.filter_sheet_categories) & set(categories)]
+    if not quizzes:
+        return None
+    quiz = quizzes[0]
+    attempts, best = 0, None
+    if user.is_authenticated:
+        done = list(Attempt.objects.filter(user=user, quiz=quiz, status=AttemptStatus.SUBMITTED)
+                    .values_list("raw_score", "total"))
+        attempts = len(done)
+        best = max((round(100 * raw / total) for raw, total in done if total), default=None)
+    return PracticeOffer(quiz, attempts, best)

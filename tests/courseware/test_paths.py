@@ -1,0 +1,52 @@
+"""One path from a sheet to its practice quiz to the lab that builds it (issue 14, item 16),
+composed by the shell: the sheet page loads it, so the cached sheet stays the same for all."""
+
+import pytest
+from django.urls import reverse
+
+from courseware import paths
+from quizzes.models import Attempt
+from tests.factories import CheatSheetFactory, QuizFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_service_names_match_across_the_apps():
+    assert paths.service_key("Amazon API Gateway") == paths.service_key("API Gateway") == "api gateway"
+    assert {lab.slug for lab in paths.labs_for_services(["Lambda"])} == {"fullstack", "video"}
+    assert [lab.slug for lab in paths.labs_for_services(["DynamoDB"])] == ["fullstack"]
+    assert paths.labs_for_services(["Athena"]) == []
+
+
+def test_a_sheet_ends_with_its_practice_quiz_and_best_score_and_the_labs_that_build_it(client):
+    sheet = CheatSheetFactory(slug="dynamodb", title="Amazon DynamoDB", services=["DynamoDB"], category="databases")
+    quiz = QuizFactory(slug="practice-databases", title="Practice: databases", mode="practice",
+                       filter_sheet_categories=["databases"])
+    learner = UserFactory()
+    Attempt.objects.create(user=learner, quiz=quiz, mode="practice", total=10, raw_score=7, status="submitted")
+    client.force_login(learner)
+    assert f'hx-get="/path/sheet/{sheet.slug}/"' in client.get(sheet.get_absolute_url()).content.decode()
+    html = client.get(reverse("sheet_path", args=["dynamodb"])).content.decode()
+    assert "Practice: databases" in html and "your best 70% (1 attempt)" in html
+    assert reverse("labs:detail", args=["fullstack"]) in html and reverse("labs:detail", args=["video"]) not in html
+
+
+def test_a_lab_page_links_its_sheets_and_their_practice(client):
+    CheatSheetFactory(slug="dynamodb", title="Amazon DynamoDB", services=["DynamoDB"], category="databases")
+    CheatSheetFactory(slug="athena", title="Amazon Athena", services=["Athena"], category="integration-analytics")
+    QuizFactory(slug="practice-databases", title="Practice: databases", mode="practice",
+                filter_sheet_categories=["databases"])
+    html = client.get(reverse("lab_path", args=["fullstack"])).content.decode()
+    assert "Amazon DynamoDB" in html and "Amazon Athena" not in html and "Practice: databases" in html
+    assert client.get(reverse("lab_path", args=["nope"])).status_code == 404
+
+
+def test_the_dashboard_study_next_spans_sheet_quiz_and_lab(client):
+    CheatSheetFactory(slug="dynamodb", title="Amazon DynamoDB", services=["DynamoDB"], category="databases")
+    QuizFactory(slug="practice-databases", title="Practice: databases", mode="practice",
+                filter_sheet_categories=["databases"])
+    client.force_login(UserFactory())
+    html = client.get(reverse("dashboard")).content.decode()
+    card = html[html.index('id="focus-title"'):]
+    assert "Study next: Amazon DynamoDB" in html and "Practice: databases" in card
+    assert reverse("labs:detail", args=["fullstack"]) in card
