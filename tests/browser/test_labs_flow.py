@@ -35,6 +35,9 @@ def test_learner_builds_checks_runs_opens_and_tears_down_the_fullstack_lab(page,
     expect(page).to_have_url(re.compile(r"/labs/runs/\d+/$"))
     run = LabRun.objects.get(user__username="grace")
     expect(page.locator("#run-status")).to_contain_text("Waiting for you")
+    # The local sandbox has no console: each step opens on its AWS CLI tab (issue 14).
+    cli = page.locator(".run-steps .tabbed-labels > label", has_text="AWS CLI").first
+    expect(page.locator("#" + cli.get_attribute("for"))).to_be_checked()
 
     # "Do it for me" on step 1, from the keyboard.
     page.locator("#step-table-apply").focus()

@@ -86,3 +86,20 @@
     });
   });
 })();
+
+/* Open every step's tab set on the run's default tab (the AWS CLI in the local sandbox, which
+   has no console). The learner's own choice afterwards is left alone. */
+(function () {
+  var layout = document.querySelector("[data-default-tab]");
+  if (!layout) return;
+  var wanted = layout.getAttribute("data-default-tab");
+  layout.querySelectorAll(".tabbed-set").forEach(function (set) {
+    var labels = set.querySelectorAll(".tabbed-labels > label");
+    labels.forEach(function (label) {
+      if (label.textContent.trim() === wanted) {
+        var input = document.getElementById(label.getAttribute("for"));
+        if (input) input.checked = true;
+      }
+    });
+  });
+})();
