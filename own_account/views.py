@@ -2,6 +2,8 @@
 before the first deploy, and the runs that still hold resources. Every page is the learner's own:
 a sandbox is only ever looked up through ``request.user``."""
 
+import logging
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,9 +24,14 @@ from labs.catalog import all_labs, get_lab
 from labs.engine.endpoints import site_origin
 from labs.models import LabRun, Sandbox
 
+logger = logging.getLogger(__name__)
+
 
 def _page(request, sandbox, *, role_form=None, keys_form=None, status=200, error=""):
     site_account, site_error = accounts.site_account_id()
+    if not site_account:
+        # The operator's problem, told to the operator (logs, `manage.py check`), not to learners.
+        logger.warning("Own-account labs: role connections are unavailable: %s", site_error)
     template_url = settings.LABS_AWS_TEMPLATE_URL
     region = sandbox.region or settings.LABS_AWS_REGIONS[0]
     return render(request, "labs/account.html", {

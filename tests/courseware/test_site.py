@@ -92,7 +92,7 @@ def test_debug_is_off_by_default():
 def test_check_deploy_is_clean_with_production_values(tmp_path):
     env = {
         **os.environ, "DEBUG": "0", "HTTPS": "1", "SECRET_KEY": "x" * 30 + "-Zq9!pL2#vB7$kN4%mR8^tY1&wE6*uI3",
-        "ALLOWED_HOSTS": "academy.example.com", "VAR_DIR": str(tmp_path),
+        "ALLOWED_HOSTS": "academy.example.com", "VAR_DIR": str(tmp_path), "LABS_AWS_SITE_ACCOUNT_ID": "111122223333",
     }
     env.pop("DATABASE_URL", None)
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests only

@@ -206,8 +206,7 @@ def test_the_page_says_when_the_site_does_not_know_its_own_account(learner_clien
     html = learner_client.get(reverse("labs:account")).content.decode()
     assert learner_client.get(reverse("labs:account_template")).status_code == 200
     accounts.forget_site_account()
-    assert "does not know its own AWS account" in html and "has not set LABS_AWS_SITE_ACCOUNT_ID" in html
-    assert "lab_account identify" in html
+    assert "Connecting with a role is not available on this site yet" in html
 
 
 def test_the_operator_command_names_the_sites_account(moto_aws):
@@ -226,3 +225,28 @@ def test_a_quick_create_link_when_the_template_is_published(aws_world, learner_c
     external_id = Sandbox.aws_for(learner).external_id
     assert "#/stacks/quickcreate?templateURL=https%3A%2F%2Fexample-bucket" in html
     assert f"param_ExternalId={external_id}" in html and f"param_SiteAccountId={SITE_ACCOUNT}" in html
+
+
+def test_learners_see_what_they_can_act_on_and_operators_see_the_setup_problem(client, settings, caplog):
+    """Issue 14: the own-account page showed the operator's setup error to learners and nudged
+    them towards access keys. Learners now see that the role is not available yet, the key form
+    is folded and marked not recommended; staff see the setting; logs and `check` tell operators."""
+    from django.core.checks import run_checks
+
+    from tests.factories import UserFactory
+
+    settings.LABS_AWS_SITE_ACCOUNT_ID = ""
+    accounts.forget_site_account()
+    client.force_login(UserFactory())
+    with caplog.at_level("WARNING"):
+        html = client.get(reverse("labs:account")).content.decode()
+    assert "Connecting with a role is not available on this site yet" in html
+    assert "LABS_AWS_SITE_ACCOUNT_ID" not in html and "Not recommended" in html
+    assert '<details class="card connect-card keys-card">' in html
+    assert any("role connections are unavailable" in record.getMessage() for record in caplog.records)
+    client.force_login(UserFactory(is_staff=True))
+    assert "LABS_AWS_SITE_ACCOUNT_ID" in client.get(reverse("labs:account")).content.decode()
+    assert "labs.I001" in [message.id for message in run_checks()]
+    settings.LABS_AWS_SITE_ACCOUNT_ID = "111122223333"
+    assert "labs.I001" not in [message.id for message in run_checks()]
+    accounts.forget_site_account()
