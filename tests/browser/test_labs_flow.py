@@ -38,6 +38,9 @@ def test_learner_builds_checks_runs_opens_and_tears_down_the_fullstack_lab(page,
     # The local sandbox has no console: each step opens on its AWS CLI tab (issue 14).
     cli = page.locator(".run-steps .tabbed-labels > label", has_text="AWS CLI").first
     expect(page.locator("#" + cli.get_attribute("for"))).to_be_checked()
+    # Every command block has a Copy button.
+    blocks = page.locator(".step-instructions .prose div.highlight")
+    assert blocks.count() > 0 and blocks.count() == page.locator(".step-instructions .code-copy").count()
 
     # "Do it for me" on step 1, from the keyboard.
     page.locator("#step-table-apply").focus()

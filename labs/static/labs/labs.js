@@ -103,3 +103,45 @@
     });
   });
 })();
+
+/* Every command block of a step gets a Copy button (the same bar as on the cheat sheets). */
+(function () {
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
+    return new Promise(function (resolve, reject) {
+      var area = document.createElement("textarea");
+      area.value = text; area.setAttribute("readonly", ""); area.style.position = "fixed"; area.style.opacity = "0";
+      document.body.appendChild(area); area.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      document.body.removeChild(area);
+      if (ok) resolve(); else reject(new Error("copy refused"));
+    });
+  }
+  document.querySelectorAll(".step-instructions .prose div.highlight").forEach(function (block) {
+    if (block.querySelector(".code-copy")) return;
+    var code = block.querySelector("pre code") || block.querySelector("pre");
+    if (!code) return;
+    var bar = document.createElement("div");
+    bar.className = "code-bar";
+    var lang = (block.className.match(/language-(\w+)/) || [])[1] || "";
+    var label = document.createElement("span");
+    label.className = "code-lang";
+    label.textContent = lang;
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "code-copy";
+    button.textContent = "Copy";
+    button.addEventListener("click", function () {
+      copyText(code.textContent.replace(/\n$/, "")).then(function () {
+        button.textContent = "Copied";
+      }, function () {
+        button.textContent = "Select and copy";
+      });
+      window.setTimeout(function () { button.textContent = "Copy"; }, 2000);
+    });
+    bar.appendChild(label);
+    bar.appendChild(button);
+    block.insertBefore(bar, block.firstChild);
+  });
+})();
