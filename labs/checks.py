@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.checks import Info, register
 
 
-@register()
+@register(deploy=True)  # `manage.py check --deploy`: what an operator runs before hosting
 def own_account_role_setup(app_configs, **kwargs):
     """Role connections need the site's own AWS account id (learners' roles trust it)."""
     if getattr(settings, "LABS_AWS_SITE_ACCOUNT_ID", ""):
