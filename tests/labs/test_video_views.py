@@ -152,7 +152,7 @@ def test_a_page_upload_is_probed_and_a_learner_has_at_most_two_transcodes_at_onc
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from labs import video_views
-    from labs.catalog import video_ffmpeg
+    from labs.catalog.video import ffmpeg as video_ffmpeg
 
     run = video_run(sandbox=SandboxFactory(kind=Sandbox.Kind.AWS))
     client.force_login(run.user)
