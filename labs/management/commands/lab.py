@@ -8,7 +8,9 @@
     manage.py lab bench --lab video [--rounds 5]              ffmpeg run directly against the video lab's engine run
 """
 
+import signal
 import time
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -66,7 +68,16 @@ class Command(BaseCommand):
         self.stdout.write(f"{lab.title}: run {run.pk} ({run.prefix}) in the local sandbox, account "
                           f"{run.sandbox.account_id}, {status.url}")
         started = time.perf_counter()
-        run = runner.execute(run.pk, echo=lambda event: self._print(event, started))
+        with stopped_by_signals() as received:
+            try:
+                run = runner.execute(run.pk, echo=lambda event: self._print(event, started))
+            except KeyboardInterrupt:
+                if not received:
+                    raise
+                run = LabRun.objects.get(pk=run.pk)
+                self._print_ledger(run)
+                raise CommandError(f"Stopped by {received[0].name}: run {run.pk} is {run.get_status_display().lower()}.",
+                                   returncode=128 + received[0].value) from None
         elapsed = time.perf_counter() - started
         self._print_ledger(run)
         summary = f"{run.get_outcome_display() or 'Unfinished'}, {run.get_status_display().lower()}, in {elapsed:.2f} s"
@@ -82,6 +93,8 @@ class Command(BaseCommand):
         run = LabRun.objects.filter(pk=run_id).select_related("sandbox").first()
         if run is None:
             raise CommandError(f"No run {run_id}.")
+        if run.is_busy and reaper.take_over(run):
+            self.stdout.write(f"Run {run.pk} had no live worker: taking it over.")
         services.lab_run_teardown(run=run)
         run.refresh_from_db()
         if run.status == LabRun.Status.QUEUED:
@@ -129,3 +142,23 @@ class Command(BaseCommand):
         endpoint = run.sandbox.is_local and settings.LABS_SANDBOX_URL or None
         for entry in left:
             self.stdout.write(f"  {entry.kind_label} {entry.name}: {entry.manual_command(endpoint)}")
+
+
+@contextmanager
+def stopped_by_signals():
+    """SIGTERM and SIGHUP (`timeout`, a closed terminal) stop a run as Ctrl-C does: the engine tears
+    down what it made, then the command exits. A second signal during that teardown is ignored."""
+    received = []
+
+    def stop(signum, frame):
+        if received:
+            return  # already tearing down: let it finish
+        received.append(signal.Signals(signum))
+        raise KeyboardInterrupt
+
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield received
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
