@@ -20,6 +20,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from labs import aws
+from labs.engine.heartbeat import Heartbeat
 from labs.engine.teardown import teardown
 from labs.engine.endpoints import Deployment, execute_api_url
 from labs.engine.lab import RUN_TAG, CheckResult, Context, Names, StepBlocked
@@ -40,7 +41,7 @@ class DbRecorder:
         self.run = run
         self.echo = echo  # e.g. the `lab run` command printing progress
         self.step = ""  # the step whose AWS actions are being recorded
-        self._last_beat = 0.0
+        self.last_beat = 0.0
 
     def event(self, kind, message, *, status="info", step="", detail=None):
         event = RunEvent.objects.create(run_id=self.run.pk, kind=kind, status=status, step=step, message=message,
@@ -52,8 +53,8 @@ class DbRecorder:
 
     def beat(self):
         now = time.monotonic()
-        if now - self._last_beat >= 1.0:
-            self._last_beat = now
+        if now - self.last_beat >= 1.0:
+            self.last_beat = now
             LabRun.objects.filter(pk=self.run.pk).update(heartbeat_at=timezone.now())
 
     def aws_call(self, service, operation, http_status, milliseconds, error):
@@ -144,6 +145,11 @@ def execute(run_id: int, *, echo=None) -> LabRun | None:
     if run is None:
         return None
     recorder = DbRecorder(run, echo)
+    with Heartbeat(run.pk, run.worker, last_beat=lambda: recorder.last_beat):
+        return _perform(run, recorder)
+
+
+def _perform(run: LabRun, recorder: "DbRecorder") -> LabRun:
     lab = run.lab
     action = run.pending_action
     try:
