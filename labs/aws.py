@@ -254,6 +254,27 @@ def is_not_found(error: Exception) -> bool:
     return error_code(error) in NOT_FOUND_CODES
 
 
+TRANSIENT_CODES = frozenset({
+    "InternalError", "InternalFailure", "InternalServerError", "ServiceUnavailable", "ServiceUnavailableException",
+    "RequestTimeout", "RequestTimeoutException", "SlowDown", "Throttling", "ThrottlingException",
+    "TooManyRequestsException", "RequestLimitExceeded", "ProvisionedThroughputExceededException",
+    "TransactionInProgressException", "EC2ThrottledException", "PriorRequestNotComplete",
+})
+
+
+def is_transient(error: Exception) -> bool:
+    """An error a later attempt may not get: throttling, a 5xx, a dropped or timed-out connection.
+    botocore retries these already; one that outlasts its retries inside a longer wait is retried there."""
+    from botocore.exceptions import ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
+
+    if isinstance(error, (ConnectionClosedError, EndpointConnectionError, ReadTimeoutError, ConnectionError, TimeoutError)):
+        return True
+    if isinstance(error, ClientError):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return error_code(error) in TRANSIENT_CODES or status >= 500
+    return False
+
+
 def error_message(error: Exception, *, service: str = "", operation: str = "") -> str:
     """What went wrong, for a learner: AWS's words, and for access denied, throttling, quotas,
     regions and credentials what to change (:func:`own_account.aws_errors.explain`)."""

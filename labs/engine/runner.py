@@ -229,10 +229,7 @@ def run_step(run: LabRun, ctx: Context, step, *, apply: bool) -> bool:
                 return _step_failed(run, ctx, step, f"Building this step failed: {aws.error_message(error)}")
             recorder.event(RunEvent.Kind.STEP, f"Built step {number}: {step.title}", status=RunEvent.Status.OK,
                            step=step.slug)
-        try:
-            result = step.check(ctx)
-        except Exception as error:  # noqa: BLE001
-            result = CheckResult.failed(f"The check could not inspect the sandbox: {aws.error_message(error)}")
+        result = _check(ctx, step)
         if result.ok:
             recorder.adopt(result.found, ctx.region)
         recorder.event(RunEvent.Kind.CHECK, result.message,
@@ -242,6 +239,23 @@ def run_step(run: LabRun, ctx: Context, step, *, apply: bool) -> bool:
         return result.ok
     finally:
         ctx.step = recorder.step = ""
+
+
+CHECK_ATTEMPTS = 3  # a check reads only: running it again after a transient error is safe
+
+
+def _check(ctx: Context, step) -> CheckResult:
+    """Run a step's check; a transient AWS error (a 5xx, throttling, a dropped connection) is shown
+    and the check runs again, up to CHECK_ATTEMPTS times: only the last attempt decides."""
+    for attempt in range(1, CHECK_ATTEMPTS + 1):
+        try:
+            return step.check(ctx)
+        except Exception as error:  # noqa: BLE001
+            if attempt == CHECK_ATTEMPTS or not aws.is_transient(error):
+                return CheckResult.failed(f"The check could not inspect the sandbox: {aws.error_message(error)}")
+            ctx.note(f"Checking {step.title}: attempt {attempt} of {CHECK_ATTEMPTS} failed "
+                     f"({aws.error_message(error)}); trying again.")
+            time.sleep(0.2 * attempt)
 
 
 def _step_failed(run: LabRun, ctx: Context, step, message: str) -> bool:
