@@ -141,7 +141,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Ledger: {len(entries)} resource(s) recorded, {len(left)} left.")
         endpoint = run.sandbox.is_local and settings.LABS_SANDBOX_URL or None
         for entry in left:
-            self.stdout.write(f"  {entry.kind_label} {entry.name}: {entry.manual_command(endpoint)}")
+            self.stdout.write(f"  {entry.kind_label} {entry.name}: "
+                              f"{entry.manual_command(endpoint, account=run.sandbox.account_id if endpoint else '')}")
 
 
 @contextmanager
