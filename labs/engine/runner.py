@@ -119,6 +119,12 @@ def context_for(run: LabRun, recorder) -> Context:
     if refusal:
         raise aws.SandboxUnavailable(refusal)
     target = aws.target_for(run.sandbox)
+    if target.is_local:
+        from labs.sandbox import down_message
+
+        down = down_message(target.endpoint_url)
+        if down:
+            raise aws.SandboxUnavailable(down)
     clients = aws.Clients(target, on_call=recorder.aws_call)
     outputs = dict(run.outputs)
     return Context(

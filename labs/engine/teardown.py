@@ -22,6 +22,7 @@ def teardown(run: LabRun, recorder) -> bool:
     """Delete every resource in the ledger, newest first; True when nothing is left."""
     run.touch(status=Status.TEARING_DOWN)
     entries = list(run.ledger.filter(status__in=LedgerEntry.PRESENT).order_by("-id"))
+    created = [entry.pk for entry in entries if entry.status == LedgerEntry.Status.CREATED]
     recorder.event(RunEvent.Kind.TEARDOWN, f"Tearing down {len(entries)} resource(s), newest first",
                    status=RunEvent.Status.START)
     try:
@@ -36,9 +37,9 @@ def teardown(run: LabRun, recorder) -> bool:
 
         status = health(target.endpoint_url)
         if not status.up:
-            entries_error = (f"The local sandbox is not answering ({status.detail}). Its state lives in memory, so a "
-                             "sandbox that stopped has forgotten these resources; start it and retry the teardown "
-                             "to confirm.")
+            entries_error = (f"The local sandbox is not running ({status.detail}). Its state lives in memory, so a "
+                             "sandbox that stopped has forgotten these resources: start it with `python manage.py "
+                             "sandbox` (or `make run`) and retry the teardown to confirm nothing is left.")
     if entries and not entries_error:
         quiesce.stop_event_sources(clients, entries, recorder)
         since_ms = int(run.created_at.timestamp() * 1000) - 60_000
@@ -70,9 +71,14 @@ def teardown(run: LabRun, recorder) -> bool:
         recorder.event(RunEvent.Kind.TEARDOWN, f"Teardown left {len(failed)} resource(s): see the list to delete by hand.",
                        status=RunEvent.Status.FAIL, detail={"left": [entry.pk for entry in failed]})
         return False
+    forgotten = (target is not None and target.is_local and created
+                 and not run.ledger.filter(pk__in=[e.pk for e in entries], status=LedgerEntry.Status.DELETED).exists())
+    said = ("Cleaned: the local sandbox no longer had any of this run's resources (it restarted since the run "
+            "began and forgot them, or they were deleted by hand); nothing was left to delete." if forgotten
+            else "Cleaned: everything this run created is deleted.")
     run.touch(status=Status.CLEANED, finished_at=now, teardown_after=None, pending_action="", pending_step="",
-              message="" if run.outcome in (Outcome.PASSED, Outcome.ABANDONED) else run.message)
-    recorder.event(RunEvent.Kind.TEARDOWN, "Cleaned: everything this run created is deleted.", status=RunEvent.Status.OK)
+              message=said if forgotten else "" if run.outcome in (Outcome.PASSED, Outcome.ABANDONED) else run.message)
+    recorder.event(RunEvent.Kind.TEARDOWN, said, status=RunEvent.Status.OK)
     return True
 
 
