@@ -160,6 +160,19 @@ def forget_sessions() -> None:
     _sessions.session = None
 
 
+# Fault injection for `manage.py lab chaos` (labs/chaos.py): each hook is asked before every call
+# and may answer it instead of AWS with (http_response, parsed). Empty outside chaos runs.
+FAULT_HOOKS: list = []
+
+
+def _injected_fault(model, **kwargs):
+    for hook in list(FAULT_HOOKS):
+        answer = hook(model.service_model.service_name, model.name)
+        if answer is not None:
+            return answer
+    return None
+
+
 def client(target: Target, service: str):
     made = _shared_session().client(
         service,
@@ -171,6 +184,7 @@ def client(target: Target, service: str):
         config=client_config(target),
     )
     made.meta.events.register("after-call", _remember_failure)
+    made.meta.events.register("before-call", _injected_fault)
     if service == "iam" and target.permissions_boundary:
         boundary = target.permissions_boundary
 
