@@ -251,6 +251,9 @@ LABS_SITE_ORIGIN = os.environ.get("LABS_SITE_ORIGIN", "http://127.0.0.1:8000")
 LABS_EXPLORE_SECONDS = int(os.environ.get("LABS_EXPLORE_SECONDS", 30 * 60))  # a verified app stays up this long
 LABS_IDLE_SECONDS = int(os.environ.get("LABS_IDLE_SECONDS", 2 * 60 * 60))  # an untouched guided run, this long
 LABS_STALL_SECONDS = int(os.environ.get("LABS_STALL_SECONDS", 120))  # a run whose worker is silent this long is reaped
+# Teardown waits at most this long for invocations in flight, and looks for leftovers again after the grace.
+LABS_TEARDOWN_DRAIN_SECONDS = float(os.environ.get("LABS_TEARDOWN_DRAIN_SECONDS", 60))
+LABS_TEARDOWN_GRACE_SECONDS = float(os.environ.get("LABS_TEARDOWN_GRACE_SECONDS", 2))
 PERIODIC_TASKS += [("labs.engine.tasks.reap_runs", 60)]
 if LABS_LOCAL_SANDBOX:
     SITE_PROCESSES["sandbox"] = ["sandbox"]

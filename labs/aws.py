@@ -160,6 +160,19 @@ def forget_sessions() -> None:
     _sessions.session = None
 
 
+# Fault injection for `manage.py lab chaos` (labs/chaos.py): each hook is asked before every call
+# and may answer it instead of AWS with (http_response, parsed). Empty outside chaos runs.
+FAULT_HOOKS: list = []
+
+
+def _injected_fault(model, **kwargs):
+    for hook in list(FAULT_HOOKS):
+        answer = hook(model.service_model.service_name, model.name)
+        if answer is not None:
+            return answer
+    return None
+
+
 def client(target: Target, service: str):
     made = _shared_session().client(
         service,
@@ -171,6 +184,7 @@ def client(target: Target, service: str):
         config=client_config(target),
     )
     made.meta.events.register("after-call", _remember_failure)
+    made.meta.events.register("before-call", _injected_fault)
     if service == "iam" and target.permissions_boundary:
         boundary = target.permissions_boundary
 
@@ -252,6 +266,27 @@ def error_code(error: Exception) -> str:
 
 def is_not_found(error: Exception) -> bool:
     return error_code(error) in NOT_FOUND_CODES
+
+
+TRANSIENT_CODES = frozenset({
+    "InternalError", "InternalFailure", "InternalServerError", "ServiceUnavailable", "ServiceUnavailableException",
+    "RequestTimeout", "RequestTimeoutException", "SlowDown", "Throttling", "ThrottlingException",
+    "TooManyRequestsException", "RequestLimitExceeded", "ProvisionedThroughputExceededException",
+    "TransactionInProgressException", "EC2ThrottledException", "PriorRequestNotComplete",
+})
+
+
+def is_transient(error: Exception) -> bool:
+    """An error a later attempt may not get: throttling, a 5xx, a dropped or timed-out connection.
+    botocore retries these already; one that outlasts its retries inside a longer wait is retried there."""
+    from botocore.exceptions import ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
+
+    if isinstance(error, (ConnectionClosedError, EndpointConnectionError, ReadTimeoutError, ConnectionError, TimeoutError)):
+        return True
+    if isinstance(error, ClientError):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return error_code(error) in TRANSIENT_CODES or status >= 500
+    return False
 
 
 def error_message(error: Exception, *, service: str = "", operation: str = "") -> str:

@@ -350,7 +350,8 @@ class LedgerEntry(models.Model):
 
         return KINDS[self.kind].label if self.kind in KINDS else self.kind
 
-    def manual_command(self, endpoint_url: str | None = None) -> str:
+    def manual_command(self, endpoint_url: str | None = None, *, account: str = "") -> str:
         from labs.engine.resources import manual_command
 
-        return manual_command(self.kind, self.physical_id, self.name, endpoint_url=endpoint_url, region=self.region)
+        return manual_command(self.kind, self.physical_id, self.name, endpoint_url=endpoint_url, region=self.region,
+                              account=account)

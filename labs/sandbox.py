@@ -53,6 +53,16 @@ def health(url: str | None = None, timeout: float = 1.0) -> SandboxStatus:
     return SandboxStatus(True, url, f"MiniStack answers at {url}")
 
 
+def down_message(url: str | None = None) -> str:
+    """What to tell a learner when the local sandbox does not answer ("" when it does): not an AWS
+    region or permission problem, so never the AWS account's explanations."""
+    status = health(url)
+    if status.up:
+        return ""
+    return (f"The local sandbox is not running ({status.detail}): start it with `python manage.py sandbox` "
+            "(or `make run`), then try again.")
+
+
 # What MiniStack 1.5.33 with AUTH=true enforces in a learner's account, as tried (docs/labs.md).
 ENFORCED = (
     "A function runs as its execution role: the role's identity policies (inline and attached), an explicit "

@@ -98,7 +98,7 @@ def run_view(run: LabRun) -> RunView:
     ledger = list(run.ledger.all())
     endpoint = settings.LABS_SANDBOX_URL if run.sandbox.is_local else None
     for entry in ledger:
-        entry.manual = entry.manual_command(endpoint)
+        entry.manual = entry.manual_command(endpoint, account=run.sandbox.account_id if endpoint else "")
     return RunView(
         run=run, lab=lab, steps=steps, parts=_part_states(lab, run, states), progress=progress, events=events,
         last_event_id=events[-1].id if events else 0, ledger=ledger, verify_checks=checks,

@@ -117,6 +117,9 @@ class Lab:
     usage: dict = field(default_factory=dict)  # what one run uses in AWS (own_account.pricing.PRICES keys)
     # The site files a learner downloads to publish by hand: (key, body, content type), given the API's URL.
     site_files: Callable[[str], list] | None = None
+    # (clients, names, account id, since in ms) -> how much work its functions have yet to finish
+    # (uploads not yet processed): teardown waits for it, bounded, before deleting anything.
+    in_flight: Callable[..., int] | None = None
 
     def step(self, slug: str) -> Step:
         for step in self.steps:

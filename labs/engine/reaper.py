@@ -1,47 +1,43 @@
 """Runs that stopped moving: their worker died or went silent, or they sat idle past their time.
 :func:`reap` (a periodic task, and at start-up) queues a teardown for each."""
 
-import os
-import socket
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from labs.engine.owners import owner_gone
 from labs.models import LabRun, RunEvent
 
 Status, Action, Outcome = LabRun.Status, LabRun.Action, LabRun.Outcome
 
 
-def _process_gone(worker: str) -> bool:
-    host, _, pid = worker.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False  # another machine's worker: only the heartbeat can tell
-    if int(pid) == os.getpid():
-        return True  # this process is reaping, so it is not running that run
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    try:  # a killed child not yet waited for is a zombie: it still "exists"
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[-1].split()[0] == "Z"
-    except OSError:
-        return False
-
-
 def stalled(now=None) -> list[LabRun]:
-    """Runs a worker was working on when it died or stopped answering."""
+    """Runs holding a claim (running, tearing down, or queued) whose owner died or went silent."""
     now = now or timezone.now()
-    limit = now - timedelta(seconds=settings.LABS_STALL_SECONDS)
-    found = []
-    for run in LabRun.objects.filter(status__in=[Status.RUNNING, Status.TEARING_DOWN]).select_related("sandbox"):
-        if run.heartbeat_at is None or run.heartbeat_at < limit or _process_gone(run.worker):
-            found.append(run)
-    return found
+    candidates = LabRun.objects.filter(status__in=[Status.RUNNING, Status.TEARING_DOWN, Status.QUEUED])
+    return [run for run in candidates.select_related("sandbox") if owner_gone(run, now)]
+
+
+def take_over(run: LabRun, now=None, *, enqueue=None) -> bool:
+    """Queue a teardown for ``run`` if its owner is still the dead one; True when this call took it."""
+    now = now or timezone.now()
+    why = owner_gone(run, now)
+    if not why:
+        return False
+    with transaction.atomic():
+        taken = LabRun.objects.filter(pk=run.pk, status=run.status, heartbeat_at=run.heartbeat_at,
+                                      updated_at=run.updated_at).update(
+            status=Status.QUEUED, pending_action=Action.TEARDOWN, pending_step="", updated_at=now, task_id="",
+            outcome=run.outcome or Outcome.CRASHED)
+        if taken:
+            RunEvent.objects.create(run=run, kind=RunEvent.Kind.RUN, status=RunEvent.Status.FAIL, message=(
+                f"This run lost its worker: {why}. Tearing down everything it recorded, including what it was "
+                "creating."))
+            if enqueue is not None:
+                enqueue(run.pk)
+    return bool(taken)
 
 
 def reap(now=None, *, enqueue) -> list[int]:
@@ -64,18 +60,8 @@ def reap(now=None, *, enqueue) -> list[int]:
         return local_up
 
     for run in stalled(now):
-        if not can_tear_down(run):
-            continue
-        with transaction.atomic():
-            taken = LabRun.objects.filter(pk=run.pk, status=run.status, heartbeat_at=run.heartbeat_at).update(
-                status=Status.QUEUED, pending_action=Action.TEARDOWN, pending_step="", updated_at=now,
-                outcome=run.outcome or Outcome.CRASHED)
-            if taken:
-                RunEvent.objects.create(run=run, kind=RunEvent.Kind.RUN, status=RunEvent.Status.FAIL, message=(
-                    f"The worker running this lab ({run.worker or 'unknown'}) stopped mid-way. Tearing down everything "
-                    "it recorded, including what it was creating."))
-                enqueue(run.pk)
-                queued.append(run.pk)
+        if can_tear_down(run) and take_over(run, now, enqueue=enqueue):
+            queued.append(run.pk)
     for run in LabRun.objects.filter(status__in=[Status.WAITING, Status.LIVE], teardown_after__lt=now).select_related("sandbox"):
         if not can_tear_down(run):
             continue

@@ -188,8 +188,13 @@ def delete(clients, kind: str, physical_id: str, name: str) -> str:
     return KINDS[kind].delete(clients, physical_id, name)
 
 
-def manual_command(kind: str, physical_id: str, name: str, *, endpoint_url: str | None = None, region: str = "") -> str:
+def manual_command(kind: str, physical_id: str, name: str, *, endpoint_url: str | None = None, region: str = "",
+                   account: str = "") -> str:
+    """The AWS CLI command that deletes it, complete: in the local sandbox the endpoint and the
+    credentials that select the run's emulated account (else it acts on the emulator's default one)."""
     command = KINDS[kind].manual(physical_id, name)
+    if endpoint_url and account:
+        command = f"AWS_ACCESS_KEY_ID={account} AWS_SECRET_ACCESS_KEY=sandbox {command}"
     options = []
     if region:
         options.append(f"--region {region}")

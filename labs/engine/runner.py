@@ -20,6 +20,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from labs import aws
+from labs.engine.heartbeat import Heartbeat
 from labs.engine.teardown import teardown
 from labs.engine.endpoints import Deployment, execute_api_url
 from labs.engine.lab import RUN_TAG, CheckResult, Context, Names, StepBlocked
@@ -40,7 +41,7 @@ class DbRecorder:
         self.run = run
         self.echo = echo  # e.g. the `lab run` command printing progress
         self.step = ""  # the step whose AWS actions are being recorded
-        self._last_beat = 0.0
+        self.last_beat = 0.0
 
     def event(self, kind, message, *, status="info", step="", detail=None):
         event = RunEvent.objects.create(run_id=self.run.pk, kind=kind, status=status, step=step, message=message,
@@ -52,8 +53,8 @@ class DbRecorder:
 
     def beat(self):
         now = time.monotonic()
-        if now - self._last_beat >= 1.0:
-            self._last_beat = now
+        if now - self.last_beat >= 1.0:
+            self.last_beat = now
             LabRun.objects.filter(pk=self.run.pk).update(heartbeat_at=timezone.now())
 
     def aws_call(self, service, operation, http_status, milliseconds, error):
@@ -118,6 +119,12 @@ def context_for(run: LabRun, recorder) -> Context:
     if refusal:
         raise aws.SandboxUnavailable(refusal)
     target = aws.target_for(run.sandbox)
+    if target.is_local:
+        from labs.sandbox import down_message
+
+        down = down_message(target.endpoint_url)
+        if down:
+            raise aws.SandboxUnavailable(down)
     clients = aws.Clients(target, on_call=recorder.aws_call)
     outputs = dict(run.outputs)
     return Context(
@@ -144,6 +151,11 @@ def execute(run_id: int, *, echo=None) -> LabRun | None:
     if run is None:
         return None
     recorder = DbRecorder(run, echo)
+    with Heartbeat(run.pk, run.worker, last_beat=lambda: recorder.last_beat):
+        return _perform(run, recorder)
+
+
+def _perform(run: LabRun, recorder: "DbRecorder") -> LabRun:
     lab = run.lab
     action = run.pending_action
     try:
@@ -223,10 +235,7 @@ def run_step(run: LabRun, ctx: Context, step, *, apply: bool) -> bool:
                 return _step_failed(run, ctx, step, f"Building this step failed: {aws.error_message(error)}")
             recorder.event(RunEvent.Kind.STEP, f"Built step {number}: {step.title}", status=RunEvent.Status.OK,
                            step=step.slug)
-        try:
-            result = step.check(ctx)
-        except Exception as error:  # noqa: BLE001
-            result = CheckResult.failed(f"The check could not inspect the sandbox: {aws.error_message(error)}")
+        result = _check(ctx, step)
         if result.ok:
             recorder.adopt(result.found, ctx.region)
         recorder.event(RunEvent.Kind.CHECK, result.message,
@@ -236,6 +245,23 @@ def run_step(run: LabRun, ctx: Context, step, *, apply: bool) -> bool:
         return result.ok
     finally:
         ctx.step = recorder.step = ""
+
+
+CHECK_ATTEMPTS = 3  # a check reads only: running it again after a transient error is safe
+
+
+def _check(ctx: Context, step) -> CheckResult:
+    """Run a step's check; a transient AWS error (a 5xx, throttling, a dropped connection) is shown
+    and the check runs again, up to CHECK_ATTEMPTS times: only the last attempt decides."""
+    for attempt in range(1, CHECK_ATTEMPTS + 1):
+        try:
+            return step.check(ctx)
+        except Exception as error:  # noqa: BLE001
+            if attempt == CHECK_ATTEMPTS or not aws.is_transient(error):
+                return CheckResult.failed(f"The check could not inspect the sandbox: {aws.error_message(error)}")
+            ctx.note(f"Checking {step.title}: attempt {attempt} of {CHECK_ATTEMPTS} failed "
+                     f"({aws.error_message(error)}); trying again.")
+            time.sleep(0.2 * attempt)
 
 
 def _step_failed(run: LabRun, ctx: Context, step, message: str) -> bool:

@@ -8,7 +8,7 @@ from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 
-from labs.aws import is_not_found
+from labs.aws import error_message, is_not_found, is_transient
 from labs.engine.lab import StepBlocked
 
 
@@ -37,10 +37,37 @@ def matches(pattern: str, value: str) -> bool:
     return fnmatchcase(value, pattern)  # IAM's wildcards, * and ?, mean what they mean to fnmatch
 
 
-def wait_until(predicate, what: str, timeout: float = 60.0) -> None:
+class Attempts:
+    """Counts the transient errors of one wait, each shown (``note``), so a single failed poll does
+    not decide anything: only the state when the wait ends does."""
+
+    def __init__(self, what: str, note=None):
+        self.what, self.note, self.failed = what, note, 0
+
+    def failed_once(self, error: Exception) -> None:
+        """Record a transient ``error`` (and show it); anything else is raised at once."""
+        if not is_transient(error):
+            raise error
+        self.failed += 1
+        if self.note is not None:
+            self.note(f"{self.what}: attempt {self.failed} failed ({error_message(error)}); trying again within the wait.")
+
+
+def wait_until(predicate, what: str, timeout: float = 60.0, *, note=None) -> None:
+    """Poll ``predicate`` until it is true; transient AWS errors are retried within ``timeout``."""
     delay, deadline = 0.05, time.monotonic() + timeout
-    while not predicate():
+    attempts, last_error = Attempts(f"Waiting for {what}", note), None
+    while True:
+        try:
+            if predicate():
+                return
+            last_error = None
+        except Exception as error:  # noqa: BLE001 - only transient ones are retried
+            attempts.failed_once(error)
+            last_error = error
         if time.monotonic() > deadline:
+            if last_error is not None:
+                raise last_error
             raise StepBlocked(f"Gave up waiting {timeout:.0f} s for {what}.")
         time.sleep(delay)
         delay = min(delay * 1.5, 2.0)

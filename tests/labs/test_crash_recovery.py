@@ -76,7 +76,7 @@ def test_a_worker_killed_mid_deploy_is_recovered_and_torn_down(ministack, tmp_pa
         present = connection.execute(f"SELECT kind, name, status FROM labs_ledgerentry WHERE run_id = {run_id} "
                                      "AND status NOT IN ('deleted', 'gone')").fetchall()
         told = connection.execute(f"SELECT message FROM labs_runevent WHERE run_id = {run_id} AND kind = 'run' "
-                                  "AND message LIKE '%stopped mid-way%'").fetchall()
+                                  "AND message LIKE '%lost its worker%'").fetchall()
     assert (status, outcome) == ("cleaned", "crashed")
     assert present == [] and len(told) == 1
     assert leftovers(target, prefix) == {}

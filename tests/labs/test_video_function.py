@@ -3,6 +3,7 @@
 (imageio-ffmpeg's binary) on clips generated for the test. What comes out is read back with
 the verify's own MP4 and JPEG readers, not with the function's code."""
 
+import hashlib
 import json
 import tempfile
 from pathlib import Path
@@ -160,7 +161,7 @@ def test_a_file_that_is_not_a_video_gets_an_error_manifest_and_no_retry(buckets,
     made = manifest(buckets, "notes")
     assert made["status"] == "error" and says in made["reason"]
     assert made["source"] == {"bucket": UPLOADS, "key": "uploads/notes.mp4", "size": len(body),
-                              "etag": "d41d8cd98f00b204e9800998ecf8427e"}
+                              "etag": hashlib.md5(body).hexdigest()}  # what S3 says (HeadObject), not the event
     assert list(listed(buckets, "notes/")) == ["notes/manifest.json"]
 
 
@@ -308,3 +309,44 @@ def test_a_video_too_long_or_too_large_is_refused_before_transcoding(buckets, cl
     made = manifest(buckets, "big")
     assert made["status"] == "error" and says in made["reason"]
     assert list(listed(buckets, "big/")) == ["big/manifest.json"]
+
+
+def test_a_record_without_size_is_sized_by_head_object_not_taken_as_empty(buckets, clips):
+    """Issue 16, item 7: real S3 events for some sources omit ``size``; the function asks S3."""
+    _, path = clips["small"]
+    buckets.put_object(Bucket=UPLOADS, Key="uploads/nosize.mp4", Body=path.read_bytes())
+    event = s3_event("uploads/nosize.mp4", 0)
+    del event["Records"][0]["s3"]["object"]["size"]
+    assert app.handler(event, Context())["processed"][0]["status"] == "ok"
+    made = manifest(buckets, "nosize")
+    assert made["status"] == "ok" and made["source"]["size"] == path.stat().st_size
+
+
+def test_a_stale_event_never_overwrites_a_good_manifest_with_an_error(buckets, clips):
+    """An event whose ``size`` is wrong (stale, or 0) or whose object is gone changes nothing."""
+    _, path = clips["small"]
+    upload(buckets, "uploads/good.mp4", path.read_bytes())
+    assert manifest(buckets, "good")["status"] == "ok"
+    app.handler(s3_event("uploads/good.mp4", 0), Context())  # says 0 bytes: S3 says otherwise
+    assert manifest(buckets, "good")["status"] == "ok"
+    buckets.delete_object(Bucket=UPLOADS, Key="uploads/good.mp4")
+    assert app.handler(s3_event("uploads/good.mp4", 10), Context())["processed"][0]["status"] == "gone"
+    assert manifest(buckets, "good")["status"] == "ok"
+
+
+def test_the_tmp_check_compares_with_the_configured_ephemeral_storage(buckets, clips, monkeypatch):
+    """Issue 10: locally the function runs on this machine's disk; EPHEMERAL_MB is its /tmp."""
+    _, path = clips["hd"]
+    assert path.stat().st_size * 2 > 1024 * 1024  # bigger than half a 1 MB /tmp
+    monkeypatch.setenv("EPHEMERAL_MB", "1")
+    upload(buckets, "uploads/huge.mp4", path.read_bytes())
+    made = manifest(buckets, "huge")
+    assert made["status"] == "error" and "the function has 1 MB of /tmp" in made["reason"], made
+
+
+def test_the_lab_tells_the_function_its_ephemeral_storage():
+    from labs.catalog.video.function_step import function_environment
+    from labs.catalog.video.names import EPHEMERAL_MB
+    from tests.labs.conftest import make_context
+
+    assert function_environment(make_context())["EPHEMERAL_MB"] == str(EPHEMERAL_MB)

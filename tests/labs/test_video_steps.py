@@ -95,7 +95,7 @@ def test_each_step_applies_and_then_passes_its_check(ctx):
     assert (config["Runtime"], config["Handler"], config["MemorySize"], config["Timeout"]) == ("python3.12", "app.handler", 3008, 900)
     assert config["EphemeralStorage"] == {"Size": 2048}
     assert [layer_ref["Arn"] for layer_ref in config["Layers"]] == [layer]
-    assert config["Environment"]["Variables"] == {"OUTPUT_BUCKET": OUTPUTS}
+    assert config["Environment"]["Variables"] == {"OUTPUT_BUCKET": OUTPUTS, "EPHEMERAL_MB": "2048"}
     retries = c.lambda_.get_function_event_invoke_config(FunctionName=FUNCTION)
     assert (retries["MaximumRetryAttempts"], retries["MaximumEventAgeInSeconds"]) == (1, 3600)
 
@@ -155,7 +155,7 @@ def test_in_the_local_sandbox_the_function_uses_the_machines_ffmpeg(ctx, local, 
         assert check(ctx, step.slug).ok, step.slug
     assert "lambda:layer-version" not in [entry.kind for entry in ctx.recorder.ledger]
     config = ctx.clients.lambda_.get_function(FunctionName=FUNCTION)["Configuration"]
-    assert config["Environment"]["Variables"] == {"OUTPUT_BUCKET": OUTPUTS, "FFMPEG_PATH": str(fake_ffmpeg)}
+    assert config["Environment"]["Variables"] == {"OUTPUT_BUCKET": OUTPUTS, "EPHEMERAL_MB": "2048", "FFMPEG_PATH": str(fake_ffmpeg)}
     assert not config.get("Layers")
     assert ctx.outputs["ffmpeg"]["version"] == "n0.0-test"
     assert "runs on this machine" in check(ctx, "ffmpeg").message

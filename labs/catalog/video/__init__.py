@@ -97,6 +97,7 @@ LAB = VideoLab(
              parts=("trigger",)),
     ),
     verify=verify.CHECKS,
+    in_flight=steps.uploads_in_flight,
     folder=FOLDER,
     variables=variables,
     functions=(FUNCTION_SOURCE,),

@@ -36,7 +36,8 @@ def bucket_policy(uploads: str, outputs: str, region: str, account_id: str, func
 
 
 def function_environment(ctx: Context) -> dict:
-    variables = {"OUTPUT_BUCKET": output_bucket(ctx.name, ctx.account_id)}
+    # EPHEMERAL_MB: the function compares an upload with its configured /tmp, not the disk it runs on.
+    variables = {"OUTPUT_BUCKET": output_bucket(ctx.name, ctx.account_id), "EPHEMERAL_MB": str(EPHEMERAL_MB)}
     if names.is_local(ctx):
         variables["FFMPEG_PATH"] = str(video_ffmpeg.ffmpeg_binary())
     return variables

@@ -215,3 +215,21 @@ def check_trigger(ctx: Context) -> CheckResult:
         Found("lambda:permission", f"{function}/{PERMISSION_ID}", f"{function}/{PERMISSION_ID}"),
     )
 
+
+
+def uploads_in_flight(clients, names, account_id: str, since_ms: int) -> int:
+    """Uploads the function has not finished with: no manifest yet, and fewer invocations ended
+    (REPORT lines in its log) than uploads. Teardown waits for them so that no transcode writes a
+    log line, or a retry runs, after the function is deleted."""
+    from labs.catalog.video.functions.video_transcoder.app import output_name
+
+    listed = clients.s3.list_objects_v2(Bucket=uploads_bucket(names, account_id), Prefix=UPLOAD_PREFIX)
+    keys = [item["Key"] for item in listed.get("Contents", [])]
+    waiting = [key for key in keys
+               if missing(clients.s3.head_object, Bucket=output_bucket(names, account_id), Key=f"{output_name(key)}/manifest.json") is None]
+    if not waiting:
+        return 0
+    logs = missing(clients.logs.filter_log_events, logGroupName=f"/aws/lambda/{function_name(names)}",
+                   startTime=since_ms, filterPattern="REPORT")
+    ended = sum(1 for event in (logs or {}).get("events", []) if event.get("message", "").startswith("REPORT"))
+    return min(len(waiting), max(0, len(keys) - ended))

@@ -24,7 +24,7 @@ from labs.catalog.video import names
 from labs.catalog.video.media import decode, jpeg_size, mp4_info
 from labs.catalog.video.names import UPLOAD_PREFIX, function_name, output_bucket, uploads_bucket
 from labs.engine.lab import CheckResult, Context, VerifyCheck
-from labs.toolkit.calls import missing
+from labs.toolkit.calls import Attempts, missing
 from labs.toolkit.functions import log_tail
 
 LADDER_HEIGHTS = {"phone": 360, "tablet": 720, "tv": 1080}  # what the lab promises, stated independently
@@ -90,8 +90,15 @@ def wait_for_manifest(ctx: Context, upload: Upload, what: str) -> dict | None:
     limit = wait_seconds()
     deadline, next_note = upload.started + limit, upload.started + NOTE_EVERY
     delay, most = 0.05, (0.1 if names.is_local(ctx) else 2.0)
+    attempts = Attempts(f"Reading s3://{bucket}/{key}", ctx.note)
     while True:
-        got = missing(s3.get_object, Bucket=bucket, Key=key)
+        try:
+            got = missing(s3.get_object, Bucket=bucket, Key=key)
+        except Exception as error:  # noqa: BLE001 - a transient one is retried until the deadline
+            attempts.failed_once(error)
+            got = None
+            if time.monotonic() > deadline:
+                raise
         if got is not None:
             upload.manifest = json.loads(got["Body"].read())
             upload.manifest["_arrived_after"] = round(time.monotonic() - upload.started, 2)

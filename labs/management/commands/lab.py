@@ -8,7 +8,10 @@
     manage.py lab bench --lab video [--rounds 5]              ffmpeg run directly against the video lab's engine run
 """
 
+import os
+import signal
 import time
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -37,6 +40,11 @@ class Command(BaseCommand):
         teardown = commands.add_parser("teardown", help="Delete what a run left deployed.")
         teardown.add_argument("run_id", type=int)
         commands.add_parser("reap", help="Tear down runs whose worker died or that sat idle too long.")
+        chaos = commands.add_parser("chaos", help="Run a lab with one AWS call failing at every position, and the "
+                                                  "worker killed after every event; count what leaks.")
+        chaos.add_argument("slug")
+        chaos.add_argument("--positions", default="", help="Comma-separated N to try (default: every call).")
+        chaos.add_argument("--kills", default="", help="Comma-separated event numbers K, or 'all' (default: none).")
         bench = commands.add_parser("bench", help="Time a bare boto3 script against the engine's automatic run.")
         bench.add_argument("--rounds", type=int, default=5)
         bench.add_argument("--lab", choices=["fullstack", "video"], default="fullstack",
@@ -66,7 +74,22 @@ class Command(BaseCommand):
         self.stdout.write(f"{lab.title}: run {run.pk} ({run.prefix}) in the local sandbox, account "
                           f"{run.sandbox.account_id}, {status.url}")
         started = time.perf_counter()
-        run = runner.execute(run.pk, echo=lambda event: self._print(event, started))
+        echo = lambda event: self._print(event, started)  # noqa: E731
+        if os.environ.get("LABS_CHAOS_KILL_AT_EVENT", "").isdigit():  # `lab chaos`: die after event K
+            from labs.chaos import kill_self_after
+
+            die, show = kill_self_after(int(os.environ["LABS_CHAOS_KILL_AT_EVENT"])), echo
+            echo = lambda event: (show(event), die(event))  # noqa: E731
+        with stopped_by_signals() as received:
+            try:
+                run = runner.execute(run.pk, echo=echo)
+            except KeyboardInterrupt:
+                if not received:
+                    raise
+                run = LabRun.objects.get(pk=run.pk)
+                self._print_ledger(run)
+                raise CommandError(f"Stopped by {received[0].name}: run {run.pk} is {run.get_status_display().lower()}.",
+                                   returncode=128 + received[0].value) from None
         elapsed = time.perf_counter() - started
         self._print_ledger(run)
         summary = f"{run.get_outcome_display() or 'Unfinished'}, {run.get_status_display().lower()}, in {elapsed:.2f} s"
@@ -82,6 +105,8 @@ class Command(BaseCommand):
         run = LabRun.objects.filter(pk=run_id).select_related("sandbox").first()
         if run is None:
             raise CommandError(f"No run {run_id}.")
+        if run.is_busy and reaper.take_over(run):
+            self.stdout.write(f"Run {run.pk} had no live worker: taking it over.")
         services.lab_run_teardown(run=run)
         run.refresh_from_db()
         if run.status == LabRun.Status.QUEUED:
@@ -95,6 +120,39 @@ class Command(BaseCommand):
     def do_reap(self, **options):
         queued = reaper.reap(enqueue=tasks.enqueue_run)
         self.stdout.write(f"Queued a teardown for {len(queued)} run(s): {', '.join(map(str, queued)) or 'none'}.")
+
+    def do_chaos(self, *, slug: str, positions: str, kills: str, **options):
+        from labs.chaos import sweep
+
+        lab = get_lab(slug)
+        if lab is None:
+            raise CommandError(f"No lab {slug!r}.")
+        self._sandbox_up()
+        user, _ = get_user_model().objects.get_or_create(username=f"lab-chaos-{slug}", defaults={"is_active": False})
+        events = 0
+        if kills == "all":
+            from labs.chaos import fail_at
+
+            first, _ = fail_at(lab, user, 0)
+            last = LabRun.objects.filter(user=user).first()
+            events = last.events.count() if last else 0
+        kill_list = list(range(1, events + 1)) if kills == "all" else [int(k) for k in kills.split(",") if k]
+        trials, calls = sweep(lab, user, positions=[int(n) for n in positions.split(",") if n] or None,
+                              kills=kill_list, out=lambda t: self.stdout.write(
+                                  f"{t.mode} {t.n:3}  {t.what[:50]:50}  {t.status:16} "
+                                  f"{'LEAKED ' + '; '.join(t.leaked) if t.leaked else 'clean'}"))
+        for mode in ("fail", "kill"):
+            done = [t for t in trials if t.mode == mode and (t.n or mode == "kill")]
+            if not done:
+                continue
+            leaked = [t for t in done if t.leaked]
+            untrue = [t for t in done if t.untrue]
+            self.stdout.write(f"{slug} {mode}: runs {len(done)}, clean {len(done) - len(leaked)}, leaked {len(leaked)}"
+                              + (f" (N = {', '.join(str(t.n) for t in leaked)})" if leaked else "")
+                              + (f", said cleaned while leaking: {len(untrue)}" if untrue else "")
+                              + (f"; a fault-free run makes {calls} AWS calls" if mode == "fail" else ""))
+        if any(t.leaked for t in trials):
+            raise CommandError("Something leaked: see the list above.")
 
     def do_bench(self, *, rounds: int, lab: str = "fullstack", **options):
         from labs.bench.fullstack import run_bench
@@ -128,4 +186,25 @@ class Command(BaseCommand):
         self.stdout.write(f"Ledger: {len(entries)} resource(s) recorded, {len(left)} left.")
         endpoint = run.sandbox.is_local and settings.LABS_SANDBOX_URL or None
         for entry in left:
-            self.stdout.write(f"  {entry.kind_label} {entry.name}: {entry.manual_command(endpoint)}")
+            self.stdout.write(f"  {entry.kind_label} {entry.name}: "
+                              f"{entry.manual_command(endpoint, account=run.sandbox.account_id if endpoint else '')}")
+
+
+@contextmanager
+def stopped_by_signals():
+    """SIGTERM and SIGHUP (`timeout`, a closed terminal) stop a run as Ctrl-C does: the engine tears
+    down what it made, then the command exits. A second signal during that teardown is ignored."""
+    received = []
+
+    def stop(signum, frame):
+        if received:
+            return  # already tearing down: let it finish
+        received.append(signal.Signals(signum))
+        raise KeyboardInterrupt
+
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield received
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -1,26 +1,18 @@
 """Video transcoder: the Lambda function behind the video-processing lab.
 
-Amazon S3 invokes it asynchronously when a video lands under ``uploads/`` in the uploads
-bucket. For each record of the event it:
-
-1. decodes the object key (S3 URL-encodes keys in events: ``my clip.mp4`` arrives as
-   ``my+clip.mp4``) and downloads the upload to /tmp (the function's ephemeral storage);
+S3 invokes it asynchronously when a video lands under ``uploads/``. For each record it:
+1. decodes the key (``my clip.mp4`` arrives as ``my+clip.mp4``), asks S3 for the object's size
+   (HeadObject: some sources' events omit ``size``, and an event may be stale), and downloads it to
+   /tmp if it fits the function's ephemeral storage (EPHEMERAL_MB, set by the lab);
 2. probes it with ffmpeg (size, rotation, duration, bitrate, audio);
-3. runs ONE ffmpeg process that decodes the source once and writes every rendition plus a
-   poster: phone (360p), tablet (720p) and TV (1080p), each only when the source is at least
-   that large (never upscaled), H.264/AAC in MP4 with the index at the front (web fast-start),
-   capped at the device's bitrate;
-4. writes the renditions, ``poster.jpg`` and ``manifest.json`` to OUTPUT_BUCKET under the
-   source's name: ``uploads/trips/my clip.mp4`` -> ``trips/my clip/...``.
+3. runs ONE ffmpeg process that decodes it once into every rendition and a poster: phone 360p,
+   tablet 720p, TV 1080p, each only if the source is that large, H.264/AAC MP4 with fast-start;
+4. writes them and ``manifest.json`` (last) to OUTPUT_BUCKET: ``uploads/a/b.mp4`` -> ``a/b/...``.
 
-An upload that is not a video, or is corrupt, gets a manifest with ``"status": "error"`` and
-the reason, and the function returns normally: retrying cannot fix the file, so it must not
-raise (S3 invokes asynchronously and Lambda retries a failed event). Only problems a retry
-may cure (S3 throttling, a network error) raise.
-
-ffmpeg is found at FFMPEG_PATH (the local sandbox points it at the binary on the machine),
-else /opt/bin/ffmpeg (the lab's Lambda layer), else on PATH. This file ships to AWS as it is:
-it imports only the standard library and boto3.
+A file that is not a video or is corrupt gets a manifest with ``"status": "error"`` and the
+function returns normally (a retry cannot fix it); only what a retry may cure (S3) raises.
+ffmpeg: FFMPEG_PATH (the local sandbox), else /opt/bin/ffmpeg (the lab's layer), else PATH.
+This file ships to AWS as it is: standard library and boto3 only.
 """
 
 import json
@@ -35,6 +27,7 @@ from datetime import datetime, timezone
 from urllib.parse import unquote_plus
 
 import boto3
+from botocore.exceptions import ClientError
 
 UPLOAD_PREFIX = "uploads/"
 POSTER_AT_SECONDS = 1.0
@@ -48,7 +41,6 @@ MAX_PIXELS = 3840 * 2160  # 4K UHD
 @dataclass(frozen=True)
 class Rung:
     """One step of the bitrate ladder: who it is for, its size, and what it may spend."""
-
     name: str
     device: str
     height: int  # the short side: 360p is 640x360 landscape, 360x640 portrait
@@ -71,10 +63,8 @@ class Unusable(Exception):
 
 
 def s3():
-    # Created on first use and kept while the execution environment is warm.
-    global _s3
-    if _s3 is None:
-        _s3 = boto3.client("s3")
+    global _s3  # created on first use and kept while the execution environment is warm
+    _s3 = _s3 or boto3.client("s3")
     return _s3
 
 
@@ -85,7 +75,7 @@ def handler(event, context):
             continue
         bucket = record["s3"]["bucket"]["name"]
         key = unquote_plus(record["s3"]["object"]["key"])
-        outcomes.append(process(bucket, key, record["s3"]["object"], _deadline(context)))
+        outcomes.append(process(bucket, key, _deadline(context)))
     return {"processed": outcomes}
 
 
@@ -102,16 +92,20 @@ def output_name(key: str) -> str:
     return f"{folder}/{stem}" if folder else stem
 
 
-def process(bucket: str, key: str, obj: dict, deadline: float) -> dict:
+def process(bucket: str, key: str, deadline: float) -> dict:
     name = output_name(key)
     output_bucket = os.environ["OUTPUT_BUCKET"]
-    source = {"bucket": bucket, "key": key, "size": obj.get("size"), "etag": obj.get("eTag")}
+    head = stat(bucket, key)
+    if head is None:  # deleted since the event: no manifest, which could overwrite a good one
+        print(f"{key}: gone before it was processed")
+        return {"key": key, "status": "gone"}
+    source = {"bucket": bucket, "key": key, "size": head["ContentLength"], "etag": head.get("ETag", "").strip('"')}
     work = tempfile.mkdtemp(prefix="transcode-", dir=os.environ.get("TMPDIR") or None)
     started = time.monotonic()
     try:
         try:
             ffmpeg = ffmpeg_path()
-            source_path = download(bucket, key, work, obj.get("size") or 0)
+            source_path = download(bucket, key, work, source["size"])
             timings = {"download": round(time.monotonic() - started, 3)}
             manifest = transcode(ffmpeg, source_path, work, name, deadline, timings)
         except Unusable as error:
@@ -152,10 +146,22 @@ def ffmpeg_path() -> str:
                    "/opt/bin/ffmpeg) or set FFMPEG_PATH to an ffmpeg binary.")
 
 
+def stat(bucket: str, key: str) -> dict | None:
+    """HeadObject: the object as it is now, or None when it is gone (other errors may pass: raise)."""
+    try:
+        return s3().head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+
+
 def download(bucket: str, key: str, work: str, size: int) -> str:
     if size == 0:
         raise Unusable("The upload is empty (0 bytes).")
-    free = shutil.disk_usage(work).free
+    free = shutil.disk_usage(work).free  # in AWS the configured size; locally this machine's disk, so
+    if os.environ.get("EPHEMERAL_MB", "").isdigit():  # the lab tells the function what it has
+        free = min(free, int(os.environ["EPHEMERAL_MB"]) * 1024 * 1024)
     if size * 2 > free:  # the source plus its renditions must fit in /tmp
         raise Unusable(f"The upload is {size / 1e6:.0f} MB but the function has {free / 1e6:.0f} MB of /tmp: "
                        "raise its ephemeral storage to at least twice the largest upload.")
@@ -354,8 +360,7 @@ def ffmpeg_command(ffmpeg: str, source: str, work: str, planned, poster_size: tu
 def transcode(ffmpeg: str, source: str, work: str, name: str, deadline: float, timings: dict) -> dict:
     started = time.monotonic()
     demuxer = container_of(source)
-    info = probe(ffmpeg, source, timeout=max(deadline - started, 5), demuxer=demuxer)
-    check_limits(info)
+    check_limits(info := probe(ffmpeg, source, timeout=max(deadline - started, 5), demuxer=demuxer))
     planned = plan(info.width, info.height)
     poster = (planned[-1][1], planned[-1][2])  # the size of the largest rendition: no jump when it starts
     poster_at = min(POSTER_AT_SECONDS, (info.duration or 0) / 3)
@@ -374,9 +379,7 @@ def transcode(ffmpeg: str, source: str, work: str, name: str, deadline: float, t
     renditions = []
     for rung, width, height in planned:
         file = f"{rung.name}-{min(width, height)}p.mp4"
-        path = os.path.join(work, file)
-        made = probe(ffmpeg, path, demuxer="mov")
-        size = os.path.getsize(path)
+        made, size = probe(ffmpeg, os.path.join(work, file), demuxer="mov"), os.path.getsize(os.path.join(work, file))
         duration = made.duration or info.duration or 0
         if info.duration and duration < info.duration * 0.9 - 0.5:
             raise Unusable(f"Only {duration:.1f} s of the {info.duration:.1f} s video could be decoded: the upload "
@@ -391,10 +394,7 @@ def transcode(ffmpeg: str, source: str, work: str, name: str, deadline: float, t
     poster_path = os.path.join(work, "poster.jpg")
     if not os.path.exists(poster_path) or os.path.getsize(poster_path) == 0:
         raise Unusable("ffmpeg wrote no poster frame: the video has no decodable frames.")
-    return {
-        "source": {"width": info.width, "height": info.height, "duration": info.duration, "bitrate": info.bitrate,
-                   "codec": info.codec, "fps": info.fps, "audio": info.audio},
-        "renditions": renditions,
-        "poster": {"key": f"{name}/poster.jpg", "file": "poster.jpg", "width": poster[0], "height": poster[1],
-                   "at": round(poster_at, 3), "size": os.path.getsize(poster_path), "content_type": "image/jpeg"},
-    }
+    return {"source": {"width": info.width, "height": info.height, "duration": info.duration, "bitrate": info.bitrate,
+                       "codec": info.codec, "fps": info.fps, "audio": info.audio}, "renditions": renditions,
+            "poster": {"key": f"{name}/poster.jpg", "file": "poster.jpg", "width": poster[0], "height": poster[1],
+                       "at": round(poster_at, 3), "size": os.path.getsize(poster_path), "content_type": "image/jpeg"}}
