@@ -85,7 +85,8 @@ def kill_at(lab, user, k: int, env: dict | None = None) -> Trial:
     run = LabRun.objects.filter(user=user).exclude(pk__in=before).select_related("sandbox").first()
     if run is None:
         return Trial("kill", k, "no run started", "", [])
-    what = run.events.order_by("id")[k - 1].message[:60] if run.events.count() >= k else "(ended before)"
+    # The first event ("Started …") is written before the engine runs; the K counted are the engine's.
+    what = run.events.order_by("id")[k].message[:60] if run.events.count() > k else "(ended before)"
     if run.status in LabRun.BUSY:
         reaper.take_over(run)
         runner.execute(run.pk)
