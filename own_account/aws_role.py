@@ -72,7 +72,8 @@ def access_policy() -> dict:
                 "lambda:AddPermission", "lambda:RemovePermission", "lambda:GetPolicy", "lambda:InvokeFunction",
                 "lambda:TagResource", "lambda:UntagResource", "lambda:ListTags",
                 "lambda:PutFunctionEventInvokeConfig", "lambda:GetFunctionEventInvokeConfig",
-                "lambda:DeleteFunctionEventInvokeConfig", "lambda:PublishLayerVersion"]},
+                "lambda:DeleteFunctionEventInvokeConfig", "lambda:PublishLayerVersion",
+                "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency"]},  # teardown stops new invocations first
             {"Sid": "LabLayerVersions", "Effect": "Allow", "Condition": _in_regions(),
              "Resource": _sub(f"arn:${{AWS::Partition}}:lambda:*:{account}:layer:{PREFIX}*:*"), "Action": [
                 "lambda:GetLayerVersion", "lambda:DeleteLayerVersion"]},
