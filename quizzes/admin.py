@@ -65,7 +65,7 @@ class QuestionAdmin(admin.ModelAdmin):
         return super().get_queryset(request).prefetch_related("domains__blueprint")
 
     class Media:
-        js = ("quizzes/admin-question.js",)
+        js = ("cheatsheets/admin-preview.js",)  # the sheets' preview button, told which fields to post
         css = {"all": ("quizzes/admin-question.css",)}
 
     @admin.display(description="domains")
@@ -88,7 +88,7 @@ class QuestionAdmin(admin.ModelAdmin):
     def preview(self, obj):
         saved = mark_safe(obj.stem_html + obj.explanation_html) if obj and obj.pk else ""  # noqa: S308 - sanitised at save
         return format_html(
-            '<button type="button" class="button" data-question-preview-url="{}">Preview</button>'
+            '<button type="button" class="button" data-preview-url="{}" data-preview-fields="stem,explanation">Preview</button>'
             '<div class="question-preview prose" aria-live="polite">{}</div>',
             reverse("admin:quizzes_question_preview"), saved)
 

@@ -1,13 +1,16 @@
-/* Admin: "Preview changes" posts the Markdown being edited and shows the sanitised HTML. */
+/* Admin: a "Preview" button posts the fields being edited (its data-preview-fields, by default a
+   sheet's body_markdown and exam_tips) to its data-preview-url and shows the sanitised HTML in the
+   element right after it. The question admin uses it too, for the stem and explanation. */
 document.addEventListener("click", function (event) {
   var button = event.target.closest("[data-preview-url]");
   if (!button) return;
   var form = button.closest("form");
-  var box = button.parentNode.querySelector(".sheet-preview");
+  var box = button.nextElementSibling;
   var data = new FormData();
-  data.append("body_markdown", form.querySelector("[name=body_markdown]").value);
-  var tips = form.querySelector("[name=exam_tips]");
-  if (tips) data.append("exam_tips", tips.value);
+  (button.getAttribute("data-preview-fields") || "body_markdown,exam_tips").split(",").forEach(function (name) {
+    var field = form.querySelector("[name=" + name + "]");
+    if (field) data.append(name, field.value);
+  });
   data.append("csrfmiddlewaretoken", form.querySelector("[name=csrfmiddlewaretoken]").value);
   button.disabled = true;
   box.textContent = "Rendering…";
