@@ -56,22 +56,7 @@
   var LANGUAGES = { bash: "Bash", sh: "Shell", shell: "Shell", json: "JSON", python: "Python", py: "Python",
                     yaml: "YAML", yml: "YAML", javascript: "JavaScript", js: "JavaScript", typescript: "TypeScript",
                     sql: "SQL", html: "HTML", xml: "XML", toml: "TOML", text: "" };
-  function copyText(text) {
-    if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
-    // Plain HTTP on a LAN address has no clipboard API: copy the selection instead.
-    return new Promise(function (resolve, reject) {
-      var area = document.createElement("textarea");
-      area.value = text;
-      area.setAttribute("readonly", "");
-      area.className = "sr-only";
-      document.body.appendChild(area);
-      area.select();
-      var ok = false;
-      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
-      document.body.removeChild(area);
-      if (ok) resolve(); else reject(new Error("copy refused"));
-    });
-  }
+  var copyText = window.saCopyText;  // courseware/js/site.js
   Array.prototype.forEach.call(prose.querySelectorAll("div.highlight"), function (block) {
     var code = block.querySelector("pre code") || block.querySelector("pre");
     if (!code) return;

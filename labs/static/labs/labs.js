@@ -106,18 +106,7 @@
 
 /* Every command block of a step gets a Copy button (the same bar as on the cheat sheets). */
 (function () {
-  function copyText(text) {
-    if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
-    return new Promise(function (resolve, reject) {
-      var area = document.createElement("textarea");
-      area.value = text; area.setAttribute("readonly", ""); area.style.position = "fixed"; area.style.opacity = "0";
-      document.body.appendChild(area); area.select();
-      var ok = false;
-      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
-      document.body.removeChild(area);
-      if (ok) resolve(); else reject(new Error("copy refused"));
-    });
-  }
+  var copyText = window.saCopyText;  // courseware/js/site.js
   document.querySelectorAll(".step-instructions .prose div.highlight").forEach(function (block) {
     if (block.querySelector(".code-copy")) return;
     var code = block.querySelector("pre code") || block.querySelector("pre");

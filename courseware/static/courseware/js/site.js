@@ -177,3 +177,22 @@ document.querySelectorAll(".prose pre").forEach(function (pre) {
     pre.setAttribute("aria-label", "Code (scrolls sideways)");
   }
 });
+
+
+/* Copy text to the clipboard; shared by the sheets' and the labs' code-block Copy buttons.
+   Plain HTTP on a LAN address has no clipboard API: copy a hidden selection instead. */
+window.saCopyText = function (text) {
+  if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
+  return new Promise(function (resolve, reject) {
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "sr-only";
+    document.body.appendChild(area);
+    area.select();
+    var ok = false;
+    try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+    document.body.removeChild(area);
+    if (ok) resolve(); else reject(new Error("copy refused"));
+  });
+};
