@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from labs import aws
 from labs.models import LabRun
+from tests.browser.keyboard import tab_to
 from tests.browser.labs_support import lab_site, log_in, run_worker  # noqa: F401 - lab_site is a fixture
 from tests.labs.conftest import leftovers, ministack  # noqa: F401 - ministack is a fixture
 
@@ -50,7 +51,7 @@ def test_learner_builds_checks_runs_opens_and_tears_down_the_fullstack_lab(page,
     expect(page.locator("#cli-shell")).to_have_text(f".venv/bin/python manage.py lab shell {run.pk}")
 
     # "Do it for me" on step 1, from the keyboard.
-    page.locator("#step-table-apply").focus()
+    tab_to(page, "#step-table-apply")  # Tab stops from the top of the page, each with a visible focus
     page.keyboard.press("Enter")
     expect(page.locator("#run-status")).to_contain_text("Queued")
     shot(page, "labs-run-queued")
