@@ -97,6 +97,20 @@ def test_lab_run_pages_in_every_state_have_no_wcag_violations(browser, live_serv
     pages = [(f"run {name}", f"/labs/runs/{run.pk}/") for name, run in (
         ("waiting", waiting), ("check failed", failed), ("live", live), ("queued", queued), ("automatic", automatic),
         ("cleaned", cleaned), ("teardown failed", stuck), ("video", video))]
-    pages += [("runs holding resources", "/labs/runs/holding/"), ("own account", "/labs/account/")]
+    pages += [("runs holding resources", "/labs/runs/holding/"), ("own account, not connected", "/labs/account/")]
+    problems = _sweep(browser, live_server.url, pages)
+    assert problems == [], "\n".join(problems)
+
+
+def test_own_account_pages_when_connected_have_no_wcag_violations(browser, live_server, site):
+    from django.utils import timezone
+
+    from tests.factories import SandboxFactory
+
+    SandboxFactory(user=site, kind="aws", account_id="123456789012", connection="role", external_id="sa-test",
+                   role_arn="arn:aws:iam::123456789012:role/ServerlessAcademyLabs", connected_at=timezone.now(),
+                   checked_at=timezone.now())
+    pages = [("own account, connected", "/labs/account/"), ("confirm the account", "/labs/account/confirm/"),
+             ("lab with the account", "/labs/fullstack/")]
     problems = _sweep(browser, live_server.url, pages)
     assert problems == [], "\n".join(problems)
