@@ -114,6 +114,34 @@ def test_the_reviewed_state_is_each_learners_own_and_live(client, sheets):
     assert 'aria-pressed="true"' not in client.get(url).content.decode()
 
 
+def test_a_signed_in_page_is_filled_in_for_each_reader_name_token_staff_and_messages(sheets):
+    """The signed-in page is rendered once and filled in per request: each reader gets their own
+    name (escaped), a CSRF token their forms accept, the Admin link only when staff, and their
+    pending messages (a page with messages is rendered for them alone)."""
+    url = reverse("cheatsheets:detail", args=["lambda"])
+    ada, bob = UserFactory(username="ada<b>"), UserFactory(username="bob", is_staff=True)
+    readers = {user: Client(enforce_csrf_checks=True) for user in (ada, bob)}
+    for user, reader in readers.items():
+        reader.force_login(user)
+    pages = {user: reader.get(url).content.decode() for user, reader in readers.items()}
+    assert "ada&lt;b&gt;" in pages[ada] and "ada<b>" not in pages[ada] and "bob" not in pages[ada]
+    assert ">bob</a>" in pages[bob] and "ada&lt;b&gt;" not in pages[bob]
+    assert "Admin</a>" in pages[bob] and "Admin</a>" not in pages[ada]
+    assert "\x02" not in pages[ada] + pages[bob]
+    token = pages[ada].split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    response = readers[ada].post(reverse("cheatsheets:toggle_review", args=["lambda"]),
+                                 {"reviewed": "1", "csrfmiddlewaretoken": token})
+    assert response.status_code == 302 and SheetReview.objects.filter(user=ada).count() == 1
+    assert 'aria-pressed="true"' in readers[ada].get(url).content.decode()
+    assert 'aria-pressed="true"' not in readers[bob].get(url).content.decode()
+    # A message waiting for the reader is shown (and so consumed) on this page: "Choose guided or
+    # automatic mode." from a lab start without a mode, followed here instead of to the lab page.
+    token = pages[bob].split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    readers[bob].post(reverse("labs:start", args=["fullstack"]), {"mode": "neither", "csrfmiddlewaretoken": token})
+    assert "Choose guided or automatic mode." in readers[bob].get(url).content.decode()
+    assert "Choose guided or automatic mode." not in readers[bob].get(url).content.decode()
+
+
 def test_index_query_count_does_not_grow_with_sheets(learner_client, django_assert_max_num_queries):
     CheatSheetFactory.create_batch(30)
     with django_assert_max_num_queries(4):
