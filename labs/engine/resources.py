@@ -186,8 +186,20 @@ def delete_delivery_stream(clients, physical_id, name):
 
 
 def delete_glue_database(clients, physical_id, name):
-    # Deleting a database deletes its tables (Glue removes them, and Athena's DROP DATABASE ... CASCADE does the same).
-    return _gone_if_missing(clients.glue.delete_database, Name=physical_id)
+    # Deleting a database deletes its tables. Its tags go first: moto's tagging API would still list them.
+    glue = clients.glue
+    try:
+        catalog = glue.get_database(Name=physical_id)["Database"].get("CatalogId", "")
+        if catalog:
+            arn = f"arn:aws:glue:{glue.meta.region_name}:{catalog}:database/{physical_id}"
+            keys = list(glue.get_tags(ResourceArn=arn).get("Tags", {}))
+            if keys:
+                glue.untag_resource(ResourceArn=arn, TagsToRemove=keys)
+    except Exception as error:  # noqa: BLE001
+        if is_not_found(error):
+            return GONE
+        raise
+    return _gone_if_missing(glue.delete_database, Name=physical_id)
 
 
 KINDS: dict[str, Kind] = {

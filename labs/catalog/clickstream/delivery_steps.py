@@ -4,7 +4,6 @@ function, partitioned by date; and the Athena table (in the Glue Data Catalog) o
 import json
 from pathlib import Path
 
-from labs.catalog.clickstream import athena
 from labs.catalog.clickstream.names import (
     ATHENA_TABLE, BUFFER_MB, BUFFER_SECONDS, ERROR_PREFIX, EVENTS_PREFIX, FIREHOSE_POLICY, HANDLER, PREFIX, RUNTIME,
     TRANSFORM_POLICY, TRANSFORM_SOURCE, bucket_name, database_name, delivery_stream, firehose_role, stream_name,
@@ -191,6 +190,28 @@ TBLPROPERTIES ('projection.enabled'='true', 'projection.dt.type'='date', 'projec
   'projection.dt.range'='2024-01-01,NOW', 'storage.location.template'='{location}dt=${{dt}}/')"""
 
 
+COLUMNS = ("event_id", "user_id", "page", "ts", "minute", "batch")
+
+
+def table_input(ctx: Context) -> dict:
+    """What the DDL above puts in the Glue Data Catalog, as Glue's CreateTable takes it: the steps
+    create the table through Glue (the same entry in AWS, the local sandbox and moto, which runs no DDL)."""
+    location = f"s3://{bucket_name(ctx.name, ctx.account_id)}/{EVENTS_PREFIX}"
+    return {
+        "Name": ATHENA_TABLE, "TableType": "EXTERNAL_TABLE",
+        "Parameters": {"EXTERNAL": "TRUE", "classification": "json", "projection.enabled": "true",
+                       "projection.dt.type": "date", "projection.dt.format": "yyyy-MM-dd",
+                       "projection.dt.range": "2024-01-01,NOW", "storage.location.template": f"{location}dt=${{dt}}/"},
+        "PartitionKeys": [{"Name": "dt", "Type": "string"}],
+        "StorageDescriptor": {
+            "Columns": [{"Name": name, "Type": "string"} for name in COLUMNS], "Location": location,
+            "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
+            "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+            "SerdeInfo": {"SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe",
+                          "Parameters": {"serialization.format": "1"}}},
+    }
+
+
 def apply_athena(ctx: Context) -> None:
     bucket = bucket_name(ctx.name, ctx.account_id)
     if not buckets.exists(ctx.clients.s3, bucket):
@@ -200,8 +221,11 @@ def apply_athena(ctx: Context) -> None:
         with ctx.creating("glue:database", database, database):
             glue.create_database(DatabaseInput={"Name": database, "Description": "The clickstream lab's tables"},
                                  Tags=ctx.tags)
-    if missing(glue.get_table, DatabaseName=database, Name=ATHENA_TABLE) is None:
-        athena.run(ctx, table_ddl(ctx))
+    table = missing(glue.get_table, DatabaseName=database, Name=ATHENA_TABLE)
+    if table is None:
+        glue.create_table(DatabaseName=database, TableInput=table_input(ctx))
+    elif table_problem(ctx, table["Table"]):
+        glue.update_table(DatabaseName=database, TableInput=table_input(ctx))
     ctx.outputs["database"] = database
 
 
