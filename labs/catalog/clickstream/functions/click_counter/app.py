@@ -19,8 +19,13 @@ import os
 
 import boto3
 
-_dynamodb = boto3.client("dynamodb")
-_sqs = boto3.client("sqs")
+_clients: dict = {}  # made on first use and kept while the execution environment is warm
+
+
+def client(service: str):
+    if service not in _clients:
+        _clients[service] = boto3.client(service)
+    return _clients[service]
 
 
 def read_page(line: str) -> str:
@@ -53,14 +58,14 @@ def handler(event, context):
                 continue
             views[page] = views.get(page, 0) + 1
     for page, count in sorted(views.items()):
-        _dynamodb.update_item(
+        client("dynamodb").update_item(
             TableName=os.environ["TABLE_NAME"], Key={"page": {"S": page}},
             UpdateExpression="ADD #views :n", ExpressionAttributeNames={"#views": "views"},
             ExpressionAttributeValues={":n": {"N": str(count)}})
     for record, data, reason in rejected:
         kinesis = record["kinesis"]
         print(json.dumps({"rejected": kinesis.get("sequenceNumber", ""), "reason": reason}))
-        _sqs.send_message(QueueUrl=os.environ["FAILURE_QUEUE_URL"], MessageBody=json.dumps({"poisonRecord": {
+        client("sqs").send_message(QueueUrl=os.environ["FAILURE_QUEUE_URL"], MessageBody=json.dumps({"poisonRecord": {
             "reason": reason, "eventSourceARN": record.get("eventSourceARN", ""), "eventID": record.get("eventID", ""),
             "partitionKey": kinesis.get("partitionKey", ""), "sequenceNumber": kinesis.get("sequenceNumber", ""),
             "data": data}}))
