@@ -117,3 +117,25 @@ def test_the_generated_events_are_reproducible_and_their_answers_add_up():
     records = a.records()
     assert len(records) == events.COUNT // events.EVENTS_PER_RECORD + 1 and records[events.POISON_AT]["Data"] == events.POISON
     assert all(event["ts"][:10] == a.day for event in a.events)  # all in today's partition
+
+
+def test_a_call_is_retried_while_a_new_role_propagates_and_other_errors_are_not(monkeypatch):
+    from botocore.exceptions import ClientError
+
+    from labs.catalog.clickstream import steps
+
+    monkeypatch.setattr(steps.time, "sleep", lambda seconds: None)
+    answers = iter([ClientError({"Error": {"Code": "InvalidParameterValueException",
+                                           "Message": "Cannot access stream: the role has no permission"}}, "Create"),
+                    {"UUID": "u-1"}])
+
+    def create(**kwargs):
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert steps.while_the_role_propagates(create, FunctionName="f") == {"UUID": "u-1"}
+    refused = ClientError({"Error": {"Code": "InvalidParameterValueException", "Message": "BatchSize too big"}}, "Create")
+    with pytest.raises(ClientError):
+        steps.while_the_role_propagates(lambda **kwargs: (_ for _ in ()).throw(refused))

@@ -9,7 +9,7 @@ from labs.catalog.clickstream.names import (
     TRANSFORM_POLICY, TRANSFORM_SOURCE, bucket_name, database_name, delivery_stream, firehose_role, stream_name,
     transform_function, transform_role,
 )
-from labs.catalog.clickstream.steps import stream_summary
+from labs.catalog.clickstream.steps import stream_summary, while_the_role_propagates
 from labs.engine.lab import CheckResult, Context, Found, StepBlocked
 from labs.toolkit import buckets, iam
 from labs.toolkit.calls import missing
@@ -81,8 +81,8 @@ def apply_firehose(ctx: Context) -> None:
     current = missing(client.describe_delivery_stream, DeliveryStreamName=name)
     if current is None:
         with ctx.creating("firehose:delivery-stream", name, name) as made:
-            made.arn = client.create_delivery_stream(
-                DeliveryStreamName=name, DeliveryStreamType="KinesisStreamAsSource",
+            made.arn = while_the_role_propagates(
+                client.create_delivery_stream, DeliveryStreamName=name, DeliveryStreamType="KinesisStreamAsSource",
                 KinesisStreamSourceConfiguration={"KinesisStreamARN": summary["StreamARN"], "RoleARN": firehose_arn},
                 ExtendedS3DestinationConfiguration=destination, Tags=ctx.tag_list())["DeliveryStreamARN"]
     elif firehose_problem(ctx, current["DeliveryStreamDescription"], summary["StreamARN"], bucket, transform_arn):

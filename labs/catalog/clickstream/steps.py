@@ -2,7 +2,10 @@
 page views (its table, its failure queue, the function and role, the event source mapping).
 ``delivery_steps`` holds the other two (Firehose to S3, the Athena table)."""
 
+import time
 from pathlib import Path
+
+from botocore.exceptions import ClientError
 
 from labs.catalog.clickstream.names import (
     BATCH_SIZE, BATCH_WINDOW, COUNTER_POLICY, COUNTER_SOURCE, HANDLER, MAX_RECORD_AGE, RETRIES, RUNTIME, SHARDS,
@@ -19,6 +22,23 @@ STREAM_READ = ("kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kines
 COUNTER_ACTIONS = (("dynamodb:UpdateItem", "table"), ("sqs:SendMessage", "queue"), ("kinesis:GetRecords", "stream"))
 
 
+def while_the_role_propagates(call, **kwargs):
+    """``call(**kwargs)``, tried again for up to 30 s while AWS says the new role cannot be used yet (IAM
+    changes take a few seconds to reach Lambda and Firehose)."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return call(**kwargs)
+        except ClientError as error:
+            code, text = error.response.get("Error", {}).get("Code", ""), str(error).lower()
+            if (code in ("InvalidParameterValueException", "InvalidArgumentException")
+                    and any(word in text for word in ("role", "assume", "permission", "access"))
+                    and time.monotonic() < deadline):
+                time.sleep(2)
+                continue
+            raise
+
+
 def stream_summary(ctx: Context) -> dict | None:
     found = missing(ctx.clients.kinesis.describe_stream_summary, StreamName=stream_name(ctx.name))
     return found["StreamDescriptionSummary"] if found else None
@@ -32,7 +52,9 @@ def apply_stream(ctx: Context) -> None:
         with ctx.creating("kinesis:stream", stream, stream) as made:
             kinesis.create_stream(StreamName=stream, ShardCount=SHARDS, StreamModeDetails={"StreamMode": "PROVISIONED"})
             made.arn = f"arn:aws:kinesis:{ctx.region}:{ctx.account_id}:stream/{stream}"
-        kinesis.add_tags_to_stream(StreamName=stream, Tags=ctx.tags)
+        wait_until(lambda: stream_summary(ctx)["StreamStatus"] == "ACTIVE", f"stream {stream} to become ACTIVE",
+                   timeout=120)
+        kinesis.add_tags_to_stream(StreamName=stream, Tags=ctx.tags)  # a CREATING stream takes no tags
     wait_until(lambda: stream_summary(ctx)["StreamStatus"] == "ACTIVE", f"stream {stream} to become ACTIVE",
                timeout=120)
     ctx.outputs["stream"] = stream
@@ -128,9 +150,9 @@ def apply_counter(ctx: Context) -> None:
     mapping = find_mapping(ctx, function, stream_arn)
     if mapping is None:
         with ctx.creating("lambda:event-source-mapping", f"{function}/{stream_name(ctx.name)}") as made:
-            mapping = lambda_.create_event_source_mapping(
-                FunctionName=function, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON", Enabled=True,
-                **mapping_settings(queue_arn))
+            mapping = while_the_role_propagates(
+                lambda_.create_event_source_mapping, FunctionName=function, EventSourceArn=stream_arn,
+                StartingPosition="TRIM_HORIZON", Enabled=True, **mapping_settings(queue_arn))
             made.physical_id, made.arn = mapping["UUID"], mapping.get("EventSourceMappingArn", "")
     elif mapping_problem(mapping, queue_arn):
         lambda_.update_event_source_mapping(UUID=mapping["UUID"], Enabled=True, **mapping_settings(queue_arn))
