@@ -42,8 +42,8 @@ LAB = ClickstreamLab(
     services=("Amazon Kinesis Data Streams", "Amazon Data Firehose", "AWS Lambda", "Amazon DynamoDB", "Amazon SQS",
               "Amazon S3", "Amazon Athena", "AWS Glue Data Catalog", "AWS IAM"),
     minutes=35,
-    aws_cost="About US$0.04 a run: the stream's shard bills by the hour (US$0.015), the rest per request or per GB "
-             "scanned, mostly inside the AWS Free Tier.",
+    aws_cost="About US$0.03 a run: the stream's shard bills by the hour (US$0.015 an hour; Kinesis Data Streams has "
+             "no free tier), the rest per request, per GB ingested or per TB scanned, mostly inside the AWS Free Tier.",
     diagram="labs/diagrams/clickstream.svg",
     parts={"producer": "Producer", "stream": "Kinesis data stream", "counter": "Lambda counter",
            "table": "DynamoDB counters", "failures": "SQS failure queue", "firehose": "Data Firehose",
