@@ -46,7 +46,7 @@ def _wait(ctx: Context, progress, done, what: str):
         if now - last_note >= 2:
             ctx.note(f"Waiting for {what}: {value} so far ({now - start:.0f} s).")
             last_note = now
-        time.sleep(0.25)
+        time.sleep(0.1)
         value = progress()
         if value != previous:
             previous, last_move = value, time.monotonic()
