@@ -78,6 +78,10 @@ NOT_ENFORCED = (
     "learners apart, it does not authenticate them.",
     "Memory size, ephemeral storage (/tmp is this machine's disk) and the Python version (functions run under "
     "this machine's Python 3.11; a test holds lab code to the declared runtime).",
+    "A stream event source mapping's batching window, bisect on error, retry limit, record age and on-failure "
+    "destination: a batch that fails is retried every second, forever (the lab's check reads the settings).",
+    "Data Firehose's buffering hints and role: each record is written at once; its transform runs once per "
+    "record; records the transform fails are dropped, not written under the error prefix.",
 )
 
 

@@ -57,7 +57,8 @@ def access_policy() -> dict:
             {"Sid": "FindWhatRunsLeft", "Effect": "Allow", "Resource": "*", "Action": [
                 "iam:ListAccountAliases", "iam:ListRoles", "dynamodb:ListTables", "lambda:ListFunctions",
                 "lambda:ListLayers", "lambda:ListLayerVersions", "s3:ListAllMyBuckets", "logs:DescribeLogGroups",
-                "tag:GetResources"]},
+                "tag:GetResources", "kinesis:ListStreams", "firehose:ListDeliveryStreams", "glue:GetDatabases",
+                "sqs:ListQueues", "lambda:ListEventSourceMappings", "lambda:GetEventSourceMapping"]},
             {"Sid": "LabTables", "Effect": "Allow", "Condition": _in_regions(),
              "Resource": _sub(f"arn:${{AWS::Partition}}:dynamodb:*:{account}:table/{PREFIX}*"), "Action": [
                 "dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:UpdateTable", "dynamodb:DeleteTable",
@@ -85,6 +86,42 @@ def access_policy() -> dict:
                 "iam:ListAttachedRolePolicies", "iam:DetachRolePolicy", "iam:TagRole", "iam:UntagRole"]},
             {"Sid": "PassLabRolesToLambdaOnly", "Effect": "Allow", "Resource": role, "Action": "iam:PassRole",
              "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}},
+            # The clickstream lab: Firehose assumes a lab role (bounded like every lab role) to read the stream.
+            {"Sid": "PassLabRolesToFirehose", "Effect": "Allow", "Resource": role, "Action": "iam:PassRole",
+             "Condition": {"StringEquals": {"iam:PassedToService": "firehose.amazonaws.com"}}},
+            {"Sid": "LabEventSourceMappings", "Effect": "Allow", "Condition": {**_in_regions(), "ArnLike": {
+                "lambda:FunctionArn": _sub(f"arn:${{AWS::Partition}}:lambda:*:{account}:function:{PREFIX}*")}},
+             "Resource": [_sub(f"arn:${{AWS::Partition}}:lambda:*:{account}:event-source-mapping:*"),
+                          _sub(f"arn:${{AWS::Partition}}:lambda:*:{account}:function:{PREFIX}*")],
+             "Action": ["lambda:CreateEventSourceMapping", "lambda:UpdateEventSourceMapping",
+                        "lambda:DeleteEventSourceMapping"]},
+            {"Sid": "LabStreams", "Effect": "Allow", "Condition": _in_regions(),
+             "Resource": _sub(f"arn:${{AWS::Partition}}:kinesis:*:{account}:stream/{PREFIX}*"), "Action": [
+                "kinesis:CreateStream", "kinesis:DeleteStream", "kinesis:DescribeStream", "kinesis:DescribeStreamSummary",
+                "kinesis:AddTagsToStream", "kinesis:ListTagsForStream", "kinesis:ListShards", "kinesis:PutRecord",
+                "kinesis:PutRecords"]},
+            {"Sid": "LabDeliveryStreams", "Effect": "Allow", "Condition": _in_regions(),
+             "Resource": _sub(f"arn:${{AWS::Partition}}:firehose:*:{account}:deliverystream/{PREFIX}*"), "Action": [
+                "firehose:CreateDeliveryStream", "firehose:DeleteDeliveryStream", "firehose:DescribeDeliveryStream",
+                "firehose:UpdateDestination", "firehose:TagDeliveryStream", "firehose:ListTagsForDeliveryStream"]},
+            {"Sid": "LabQueues", "Effect": "Allow", "Condition": _in_regions(),
+             "Resource": _sub(f"arn:${{AWS::Partition}}:sqs:*:{account}:{PREFIX}*"), "Action": [
+                "sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueUrl", "sqs:GetQueueAttributes",
+                "sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:ListQueueTags", "sqs:ReceiveMessage",
+                "sqs:DeleteMessage", "sqs:SendMessage"]},
+            # Glue names take no hyphens: the labs' databases are sa_<token>_...; the catalog itself is one ARN.
+            {"Sid": "LabGlueTables", "Effect": "Allow", "Condition": _in_regions(),
+             "Resource": [_sub(f"arn:${{AWS::Partition}}:glue:*:{account}:catalog"),
+                          _sub(f"arn:${{AWS::Partition}}:glue:*:{account}:database/sa_*"),
+                          _sub(f"arn:${{AWS::Partition}}:glue:*:{account}:table/sa_*/*"),
+                          _sub(f"arn:${{AWS::Partition}}:glue:*:{account}:userDefinedFunction/sa_*/*")], "Action": [
+                "glue:CreateDatabase", "glue:GetDatabase", "glue:DeleteDatabase", "glue:CreateTable", "glue:GetTable",
+                "glue:GetTables", "glue:UpdateTable", "glue:DeleteTable", "glue:GetPartitions", "glue:TagResource",
+                "glue:GetTags", "glue:UntagResource"]},
+            {"Sid": "LabQueriesInThePrimaryWorkgroup", "Effect": "Allow", "Condition": _in_regions(),
+             "Resource": _sub(f"arn:${{AWS::Partition}}:athena:*:{account}:workgroup/primary"), "Action": [
+                "athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults",
+                "athena:StopQueryExecution"]},
             {"Sid": "ReadPolicies", "Effect": "Allow", "Resource": "*",
              "Action": ["iam:GetPolicy", "iam:GetPolicyVersion"]},
             {"Sid": "LabRestApis", "Effect": "Allow", "Condition": _in_regions(),
@@ -136,6 +173,20 @@ def boundary_policy() -> dict:
              "Resource": [_sub(f"arn:${{AWS::Partition}}:logs:*:{account}:log-group:/aws/lambda/{PREFIX}*"),
                           _sub(f"arn:${{AWS::Partition}}:logs:*:{account}:log-group:/aws/lambda/{PREFIX}*:*")],
              "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]},
+            # The clickstream lab: a consumer reads the labs' streams, sets failures aside in the labs' queues;
+            # Firehose's role invokes the labs' transform and writes multipart objects.
+            {"Sid": "LabStreamsRead", "Effect": "Allow",
+             "Resource": _sub(f"arn:${{AWS::Partition}}:kinesis:*:{account}:stream/{PREFIX}*"),
+             "Action": ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords",
+                        "kinesis:GetShardIterator", "kinesis:ListShards", "kinesis:ListStreams", "kinesis:SubscribeToShard"]},
+            {"Sid": "LabQueuesSend", "Effect": "Allow", "Resource": _sub(f"arn:${{AWS::Partition}}:sqs:*:{account}:{PREFIX}*"),
+             "Action": ["sqs:SendMessage"]},
+            {"Sid": "LabFunctionsInvoke", "Effect": "Allow",
+             "Resource": _sub(f"arn:${{AWS::Partition}}:lambda:*:{account}:function:{PREFIX}*"),
+             "Action": ["lambda:InvokeFunction", "lambda:GetFunctionConfiguration"]},
+            {"Sid": "LabBucketUploads", "Effect": "Allow",
+             "Resource": [_sub(f"arn:${{AWS::Partition}}:s3:::{PREFIX}*"), _sub(f"arn:${{AWS::Partition}}:s3:::{PREFIX}*/*")],
+             "Action": ["s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"]},
         ],
     }
 

@@ -170,8 +170,44 @@ def _log_groups(clients, start):
             for g in _paginate(clients.logs, "describe_log_groups", "logGroups", logGroupNamePrefix=prefix)]
 
 
+def _streams(clients, start):
+    return [Leftover("kinesis:stream", name, name) for name in _paginate(clients.kinesis, "list_streams", "StreamNames")
+            if name.startswith(start)]
+
+
+def _delivery_streams(clients, start):
+    return [Leftover("firehose:delivery-stream", name, name)
+            for name in clients.firehose.list_delivery_streams(Limit=10000).get("DeliveryStreamNames", [])
+            if name.startswith(start)]
+
+
+def _glue_databases(clients, start):
+    start = start.replace("-", "_")  # Glue database names: sa_3f9a1c2e_clickstream
+    return [Leftover("glue:database", d["Name"], d["Name"])
+            for d in _paginate(clients.glue, "get_databases", "DatabaseList") if d["Name"].startswith(start)]
+
+
+def _queues(clients, start):
+    return [Leftover("sqs:queue", url.rsplit("/", 1)[-1], url)
+            for url in clients.sqs.list_queues(QueueNamePrefix=start).get("QueueUrls", [])]
+
+
+def _event_source_mappings(clients, start):
+    found = []
+    for mapping in _paginate(clients.lambda_, "list_event_source_mappings", "EventSourceMappings"):
+        function = mapping.get("FunctionArn", "").rsplit(":function:", 1)[-1].split(":")[0]
+        if function.startswith(start):
+            source = mapping.get("EventSourceArn", "").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+            found.append(Leftover("lambda:event-source-mapping", f"{function}/{source}", mapping["UUID"],
+                                  mapping.get("EventSourceMappingArn", "")))
+    return found
+
+
 LISTERS = (("DynamoDB tables", _tables), ("Lambda functions", _functions), ("IAM roles", _roles),
-           ("API Gateway REST APIs", _apis), ("S3 buckets", _buckets), ("CloudWatch log groups", _log_groups))
+           ("API Gateway REST APIs", _apis), ("S3 buckets", _buckets), ("CloudWatch log groups", _log_groups),
+           ("Kinesis data streams", _streams), ("Firehose streams", _delivery_streams),
+           ("Glue databases", _glue_databases), ("SQS queues", _queues),
+           ("Lambda event source mappings", _event_source_mappings))
 # Services whose resources the listers above already find by name.
 LISTED_BY_NAME = {"dynamodb", "lambda", "iam", "apigateway", "s3", "logs"}
 
@@ -189,9 +225,11 @@ def find_leftovers(clients, prefix: str) -> tuple[list[Leftover], list[str]]:
     try:
         mappings = _paginate(clients.resourcegroupstaggingapi, "get_resources", "ResourceTagMappingList",
                              TagFilters=[{"Key": RUN_TAG, "Values": [prefix]}])
+        named = {item.name for item in found}
         for mapping in mappings:
             arn = mapping["ResourceARN"]
-            if arn.split(":")[2] not in LISTED_BY_NAME:
+            # A stream, queue, ... the listers found by name is not reported twice.
+            if arn.split(":")[2] not in LISTED_BY_NAME and arn.rsplit("/", 1)[-1].rsplit(":", 1)[-1] not in named:
                 found.append(Leftover("", arn, arn, arn))
     except Exception as error:  # noqa: BLE001
         unchecked.append(f"Could not search by the run's tag: {aws.error_message(error)}")

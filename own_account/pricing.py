@@ -41,6 +41,17 @@ PRICES = {
                         "https://aws.amazon.com/s3/pricing/"),
     "logs_ingest": Price("Amazon CloudWatch Logs", "GB of logs ingested", Decimal("0.50"), 1,
                          "https://aws.amazon.com/cloudwatch/pricing/"),
+    # The clickstream lab (prices as of 2026-12-04; Kinesis Data Streams has no free tier).
+    "kinesis_shard_hours": Price("Amazon Kinesis Data Streams", "shard-hours (provisioned mode)", Decimal("0.015"), 1,
+                                 "https://aws.amazon.com/kinesis/data-streams/pricing/"),
+    "kinesis_put_units": Price("Amazon Kinesis Data Streams", "PUT payload units (25 KB each)", Decimal("0.014"),
+                               1_000_000, "https://aws.amazon.com/kinesis/data-streams/pricing/"),
+    "firehose_gb": Price("Amazon Data Firehose", "GB ingested (records rounded up to 5 KB)", Decimal("0.029"), 1,
+                         "https://aws.amazon.com/firehose/pricing/"),
+    "sqs_requests": Price("Amazon SQS", "standard queue requests", Decimal("0.40"), 1_000_000,
+                          "https://aws.amazon.com/sqs/pricing/"),
+    "athena_tb_scanned": Price("Amazon Athena", "TB scanned by SQL queries (10 MB minimum a query)", Decimal("5.00"), 1,
+                               "https://aws.amazon.com/athena/pricing/"),
 }
 
 FREE_TIER = (

@@ -156,6 +156,52 @@ def delete_topic(clients, physical_id, name):
     return DELETED
 
 
+def delete_event_source_mapping(clients, physical_id, name):
+    # physical_id is the mapping's UUID; without it (the answer never reached the ledger) it is found by its
+    # function (name is "<function>/<source name>").
+    lambda_ = clients.lambda_
+    uuids = [physical_id] if physical_id and physical_id != name else [
+        m["UUID"] for m in lambda_.list_event_source_mappings(FunctionName=name.split("/", 1)[0]).get("EventSourceMappings", [])
+        if m.get("EventSourceArn", "").rsplit("/", 1)[-1] == name.split("/", 1)[-1]] if _function_exists(clients, name) else []
+    outcomes = [_gone_if_missing(lambda_.delete_event_source_mapping, UUID=uuid) for uuid in uuids]
+    return DELETED if DELETED in outcomes else GONE
+
+
+def _function_exists(clients, name):
+    try:
+        clients.lambda_.get_function(FunctionName=name.split("/", 1)[0])
+    except Exception as error:  # noqa: BLE001
+        if is_not_found(error):
+            return False
+        raise
+    return True
+
+
+def delete_kinesis_stream(clients, physical_id, name):
+    return _gone_if_missing(clients.kinesis.delete_stream, StreamName=physical_id, EnforceConsumerDeletion=True)
+
+
+def delete_delivery_stream(clients, physical_id, name):
+    return _gone_if_missing(clients.firehose.delete_delivery_stream, DeliveryStreamName=physical_id, AllowForceDelete=True)
+
+
+def delete_glue_database(clients, physical_id, name):
+    # Deleting a database deletes its tables. Its tags go first: moto's tagging API would still list them.
+    glue = clients.glue
+    try:
+        catalog = glue.get_database(Name=physical_id)["Database"].get("CatalogId", "")
+        if catalog:
+            arn = f"arn:aws:glue:{glue.meta.region_name}:{catalog}:database/{physical_id}"
+            keys = list(glue.get_tags(ResourceArn=arn).get("Tags", {}))
+            if keys:
+                glue.untag_resource(ResourceArn=arn, TagsToRemove=keys)
+    except Exception as error:  # noqa: BLE001
+        if is_not_found(error):
+            return GONE
+        raise
+    return _gone_if_missing(glue.delete_database, Name=physical_id)
+
+
 KINDS: dict[str, Kind] = {
     "dynamodb:table": Kind("DynamoDB table", delete_table,
                            lambda pid, name: f"aws dynamodb delete-table --table-name {pid}"),
@@ -181,6 +227,15 @@ KINDS: dict[str, Kind] = {
                       lambda pid, name: f"aws sqs delete-queue --queue-url {pid or '$(aws sqs get-queue-url --queue-name ' + name + ' --query QueueUrl --output text)'}"),
     "sns:topic": Kind("SNS topic", delete_topic,
                       lambda pid, name: f"aws sns delete-topic --topic-arn {pid or '<arn of ' + name + '>'}"),
+    "lambda:event-source-mapping": Kind("Lambda event source mapping", delete_event_source_mapping,
+                                        lambda pid, name: f"aws lambda delete-event-source-mapping --uuid {pid}" if pid != name else
+                                        f"aws lambda delete-event-source-mapping --uuid <UUID from aws lambda list-event-source-mappings --function-name {name.split('/')[0]}>"),
+    "kinesis:stream": Kind("Kinesis data stream", delete_kinesis_stream,
+                           lambda pid, name: f"aws kinesis delete-stream --stream-name {pid} --enforce-consumer-deletion"),
+    "firehose:delivery-stream": Kind("Firehose stream", delete_delivery_stream,
+                                     lambda pid, name: f"aws firehose delete-delivery-stream --delivery-stream-name {pid}"),
+    "glue:database": Kind("Glue database (and its tables)", delete_glue_database,
+                          lambda pid, name: f"aws glue delete-database --name {pid}"),
 }
 
 

@@ -96,5 +96,8 @@ def inventory(target: aws.Target) -> dict[str, list[str]]:
         "log groups": [g["logGroupName"] for g in clients.logs.describe_log_groups()["logGroups"]],
         "queues": clients.sqs.list_queues().get("QueueUrls", []),
         "topics": [t["TopicArn"] for t in clients.sns.list_topics().get("Topics", [])],
+        "kinesis streams": clients.kinesis.list_streams().get("StreamNames", []),
+        "firehose streams": clients.firehose.list_delivery_streams().get("DeliveryStreamNames", []),
+        "glue databases": [d["Name"] for d in clients.glue.get_databases().get("DatabaseList", [])],
     }
     return {kind: names for kind, names in found.items() if names}
