@@ -13,9 +13,10 @@ pytestmark = pytest.mark.django_db
 
 def test_service_names_match_across_the_apps():
     assert paths.service_key("Amazon API Gateway") == paths.service_key("API Gateway") == "api gateway"
-    assert {lab.slug for lab in paths.labs_for_services(["Lambda"])} == {"fullstack", "video"}
-    assert [lab.slug for lab in paths.labs_for_services(["DynamoDB"])] == ["fullstack"]
-    assert paths.labs_for_services(["Athena"]) == []
+    assert {"fullstack", "video"} <= {lab.slug for lab in paths.labs_for_services(["Lambda"])}
+    assert "fullstack" in [lab.slug for lab in paths.labs_for_services(["DynamoDB"])]
+    assert "video" not in [lab.slug for lab in paths.labs_for_services(["DynamoDB"])]
+    assert paths.labs_for_services(["Amazon Macie"]) == []
 
 
 def test_a_sheet_ends_with_its_practice_quiz_and_best_score_and_the_labs_that_build_it(client):
@@ -56,11 +57,12 @@ def test_a_question_links_the_lab_step_that_builds_what_it_asks_about():
     def steps(services):
         return [(link.lab.slug, link.number, link.step.slug) for link in paths.lab_steps_for_services(services)]
 
-    assert steps(["API Gateway", "Lambda"]) == [("fullstack", 3, "api")]  # the first service counts most
-    assert steps(["DynamoDB", "Lambda"]) == [("fullstack", 1, "table")]
+    # (at most two labs, the earliest in the catalog among those that match best)
+    assert steps(["API Gateway", "Lambda"])[0] == ("fullstack", 3, "api")  # the first service counts most
+    assert steps(["DynamoDB"])[0] == ("fullstack", 1, "table")
     assert steps(["Lambda"]) == [("fullstack", 2, "function"), ("video", 3, "function")]  # as good in both labs
     assert steps(["S3"]) == [("fullstack", 4, "website"), ("video", 1, "buckets")]
-    assert steps(["Amazon Athena"]) == [] and steps([]) == []
+    assert steps(["Amazon Macie"]) == [] and steps([]) == []
 
 
 def test_the_explanation_after_answering_links_that_lab_step(client):

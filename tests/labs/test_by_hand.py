@@ -13,7 +13,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from labs import services, workspace
-from labs.catalog import get_lab
+from labs.catalog import all_labs, get_lab
 from labs.engine import runner
 from labs.models import LabRun
 from tests.factories import UserFactory
@@ -48,7 +48,7 @@ def request(run, action, step=""):
 
 
 def test_every_step_of_every_lab_has_the_three_tabs():
-    for lab in (get_lab("fullstack"), get_lab("video")):
+    for lab in all_labs():
         for step in lab.steps:
             for tab in ("Console", "AWS CLI", "Python (boto3)"):
                 assert f'=== "{tab}"' in step.instructions, f"{lab.slug}/{step.slug} has no {tab} tab"
