@@ -78,6 +78,11 @@ NOT_ENFORCED = (
     "learners apart, it does not authenticate them.",
     "Memory size, ephemeral storage (/tmp is this machine's disk) and the Python version (functions run under "
     "this machine's Python 3.11; a test holds lab code to the declared runtime).",
+    "A state machine's execution role: Step Functions runs its Task states against your real functions, but "
+    "invokes them without evaluating the role's policy (it only checks that the role exists). The lab's check "
+    "reads the policy instead.",
+    "Error names of a failed Python task: every exception is reported as Runtime.HandlerError, not by its class "
+    "name (PaymentDeclined) as in AWS, so a Retry or Catch that matches a class name does not match locally.",
 )
 
 

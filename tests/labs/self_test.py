@@ -96,5 +96,6 @@ def inventory(target: aws.Target) -> dict[str, list[str]]:
         "log groups": [g["logGroupName"] for g in clients.logs.describe_log_groups()["logGroups"]],
         "queues": clients.sqs.list_queues().get("QueueUrls", []),
         "topics": [t["TopicArn"] for t in clients.sns.list_topics().get("Topics", [])],
+        "state machines": [m["name"] for m in clients.stepfunctions.list_state_machines().get("stateMachines", [])],
     }
     return {kind: names for kind, names in found.items() if names}
