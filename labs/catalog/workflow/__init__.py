@@ -14,7 +14,7 @@ from pathlib import Path
 
 from labs.catalog.workflow import sabotage, steps, verify
 from labs.catalog.workflow.names import (
-    EXPRESS_MEMORY_MB, EXPRESS_SECONDS, FUNCTION_SOURCE, RUNTIME, TRANSITIONS_HAPPY_PATH, USAGE, variables,
+    EXPRESS_MEMORY_MB, EXPRESS_SECONDS, FUNCTION_SOURCE, RUNTIME, SCENARIOS, TRANSITIONS_HAPPY_PATH, USAGE, variables,
 )
 from labs.engine.lab import Lab, Step
 
@@ -90,6 +90,7 @@ class WorkflowLab(Lab):
     """The lab, plus the run page's panel: the state machine lit up from the latest execution."""
 
     run_panel: str = "labs/workflow/_panel.html"
+    scenarios: tuple = SCENARIOS  # the sample orders the panel's form offers
 
 
 LAB = WorkflowLab(

@@ -34,6 +34,15 @@ RETRIERS = (
 TRANSITIONS_HAPPY_PATH = 9
 EXPRESS_SECONDS, EXPRESS_MEMORY_MB = 0.5, 64  # a sync Express run of the same flow: ~0.5 s, in the smallest chunk
 
+# The sample orders the run page offers: (slug, label, payment block).
+SCENARIOS = (
+    ("happy", "A good card", {"card": "ok"}),
+    ("flaky", "A payment that fails twice, then succeeds", {"card": "flaky", "failures": 2}),
+    ("unavailable", "A payment provider that never answers", {"card": "unavailable"}),
+    ("declined", "A declined card", {"card": "declined"}),
+    ("invalid", "An order with no items", {"card": "ok"}),
+)
+
 STATES_TRUST = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}],
