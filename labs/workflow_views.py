@@ -112,7 +112,8 @@ def _definition(run: LabRun) -> dict:
 
 
 def diagram(machine: dict, events: list[dict], status: str) -> tuple[list[Box], list[Edge], list[history.StateRun]]:
-    """The boxes and arrows to draw, and the states the layout does not know (a learner's own)."""
+    """The boxes and arrows to draw (containers first, so they are drawn below their states), and the
+    states the layout does not know (a learner's own)."""
     runs = history.state_runs(machine, events)
     boxes = [Box(name, runs[name].type, history.status_of(runs[name], runs, status), *LAYOUT[name], runs[name])
              for name in LAYOUT if name in runs]
@@ -137,10 +138,12 @@ def view_context(run: LabRun, wanted: str = "") -> dict:
     if run.sandbox.is_local and not sandbox.status().up:
         context["problem"] = "The local sandbox is not running, so the executions cannot be read."
         return context
-    machine = _definition(run)
     arn = machine_arn(run.sandbox.region, run.sandbox.account_id, Names(run.prefix))
     try:
         sfn = aws.clients_for(run.sandbox).stepfunctions
+        # The machine as it is (a learner may have built it by hand); AWS would also refuse to list the
+        # executions of a machine that does not exist, MiniStack lists none.
+        machine = _parsed(sfn.describe_state_machine(stateMachineArn=arn)["definition"]) or _definition(run)
         listed = sfn.list_executions(stateMachineArn=arn, maxResults=LIST_LIMIT)["executions"]
         listed.sort(key=lambda e: e["startDate"], reverse=True)
         context["executions"] = listed
@@ -156,6 +159,8 @@ def view_context(run: LabRun, wanted: str = "") -> dict:
             events = []
         context["boxes"], context["edges"], context["others"] = diagram(
             machine, events, context["execution"]["status"] if context["execution"] else "")
+        order = [name for name, _, _ in history.walk(machine.get("States", {}))]
+        context["rows"] = sorted(context["boxes"], key=lambda box: order.index(box.name) if box.name in order else 99)
     except aws.SandboxUnavailable as error:
         context["problem"] = str(error)
     except Exception as error:  # noqa: BLE001
@@ -164,6 +169,14 @@ def view_context(run: LabRun, wanted: str = "") -> dict:
         else:
             context["problem"] = f"The executions could not be read: {aws.error_message(error)}"
     return context
+
+
+def _parsed(text: str) -> dict:
+    try:
+        found = json.loads(text)
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) and isinstance(found.get("States"), dict) else {}
 
 
 def _pretty(text: str) -> str:

@@ -13,10 +13,21 @@ from playwright.sync_api import expect
 
 from labs import aws
 from labs.models import LabRun
+from tests.browser.conftest import ARTIFACTS
 from tests.browser.labs_support import lab_site, log_in, run_worker  # noqa: F401 - lab_site is a fixture
 from tests.labs.conftest import leftovers, ministack  # noqa: F401 - ministack is a fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def panel_shot(panel, name):
+    """The panel alone, to look at: tests/browser/artifacts/<name>.png (git-ignored)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    box = panel.bounding_box()
+    top = panel.page.evaluate("window.scrollY")
+    # A full-page shot clipped to the panel: an element shot would scroll, and the sticky header would cover it.
+    panel.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True,
+                          clip={"x": box["x"], "y": box["y"] + top, "width": box["width"], "height": box["height"]})
 
 
 def state(panel, name):
@@ -59,8 +70,8 @@ def test_learner_runs_the_workflow_lab_and_watches_the_state_machine(page, lab_s
     expect(state(panel, "PackItems")).to_have_class(re.compile("wf-state--succeeded"))
     expect(state(panel, "ReleaseStock")).to_have_class(re.compile("wf-state--idle"))
     expect(panel.locator("tbody")).to_contain_text("succeeded after retries (2 retries)")
-    panel.scroll_into_view_if_needed()
-    shot(page, "labs-workflow-flaky-1280-light")
+    expect(panel.locator("thead")).to_contain_text("Tries")
+    panel_shot(panel, "labs-workflow-flaky-1280-light")
 
     panel.locator(".workflow-executions a", has_text="verify-unavailable").click()
     expect(panel.locator(".workflow-execution")).to_contain_text("OrderFailed")
@@ -73,17 +84,14 @@ def test_learner_runs_the_workflow_lab_and_watches_the_state_machine(page, lab_s
     # Dark theme and a phone.
     page.get_by_role("button", name="Switch to dark theme").click()
     page.wait_for_timeout(400)
-    panel.scroll_into_view_if_needed()
-    shot(page, "labs-workflow-compensation-1280-dark")
+    panel_shot(panel, "labs-workflow-compensation-1280-dark")
     page.set_viewport_size({"width": 390, "height": 844})
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the run page scrolls sideways on a phone ({width}px)"
-    panel.scroll_into_view_if_needed()
-    shot(page, "labs-workflow-compensation-390-dark")
+    panel_shot(panel, "labs-workflow-compensation-390-dark")
     page.get_by_role("button", name="Switch to light theme").click()
     page.wait_for_timeout(400)
-    panel.scroll_into_view_if_needed()
-    shot(page, "labs-workflow-compensation-390-light")
+    panel_shot(panel, "labs-workflow-compensation-390-light")
     page.set_viewport_size({"width": 1280, "height": 900})
 
     # Start an execution from the page: it runs, and the diagram follows it to the end.
@@ -93,6 +101,8 @@ def test_learner_runs_the_workflow_lab_and_watches_the_state_machine(page, lab_s
     expect(panel.locator(".workflow-execution")).to_contain_text("SUCCEEDED", timeout=15_000)
     expect(state(panel, "OrderCompleted")).to_have_class(re.compile("wf-state--succeeded"))
     expect(state(panel, "PackItem")).to_contain_text("×2")
+    panel_shot(panel, "labs-workflow-happy-1280-light")
+    shot(page, "labs-workflow-run-1280-light")
 
     page.get_by_role("button", name="Finish and tear down").click()
     run_worker()

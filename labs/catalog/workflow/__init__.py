@@ -91,6 +91,11 @@ class WorkflowLab(Lab):
 
     run_panel: str = "labs/workflow/_panel.html"
     scenarios: tuple = SCENARIOS  # the sample orders the panel's form offers
+    verify_intro: str = "Verifying the workflow end to end: four real executions, read back from their history"
+    verified_message: str = "Verified: the workflow succeeds, retries, compensates and rejects as designed."
+    verify_summary: str = ("Four real executions of the state machine, each read back with GetExecutionHistory: a "
+                           "good order, a payment that fails twice, a payment provider that never answers, an order "
+                           "with no items.")
 
 
 LAB = WorkflowLab(
