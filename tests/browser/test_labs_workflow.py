@@ -24,7 +24,8 @@ def panel_shot(panel, name):
     """The panel alone, to look at: tests/browser/artifacts/<name>.png (git-ignored)."""
     ARTIFACTS.mkdir(exist_ok=True)
     box = panel.bounding_box()
-    top = panel.page.evaluate("window.scrollY")
+    panel.page.evaluate("window.scrollTo(0, 0)")  # the sticky header then sits above the panel
+    box, top = panel.bounding_box(), 0
     # A full-page shot clipped to the panel: an element shot would scroll, and the sticky header would cover it.
     panel.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True,
                           clip={"x": box["x"], "y": box["y"] + top, "width": box["width"], "height": box["height"]})

@@ -149,8 +149,8 @@ def status_of(run: StateRun, runs: dict[str, StateRun], execution_status: str) -
     if run.type == "Task":
         if run.failed > run.retries:  # a failure that no retry followed: the task failed
             return "failed"
-        if run.succeeded + run.failed < run.attempts:
-            return "running" if execution_status == "RUNNING" else "failed"
+        if run.succeeded + run.failed < run.attempts or (run.entered > run.exited and not run.succeeded):
+            return "running" if execution_status == "RUNNING" else "failed"  # in flight, or stopped mid-way
         return "retried" if run.retries else "succeeded"
     if execution_status == "RUNNING" and run.entered > run.exited and run.type not in ("Succeed",):
         return "running"
