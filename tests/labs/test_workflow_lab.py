@@ -210,7 +210,9 @@ def test_the_sam_template_translates_to_the_labs_state_machine(monkeypatch):
 
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     template = yaml.load(LAB.sam_source, Loader=CloudFormationLoader)
-    template["Globals"]["Function"]["CodeUri"] = "s3://lab-artifacts/order_tasks.zip"
+    for resource in template["Resources"].values():  # what `sam package` does to a local CodeUri
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = "s3://lab-artifacts/order_tasks.zip"
     resources = transform(template, {}, NoManagedPolicies())["Resources"]
     functions = {name: r["Properties"] for name, r in resources.items() if r["Type"] == "AWS::Lambda::Function"}
     assert sorted(p["Handler"] for p in functions.values()) == sorted(handler for _, handler, _ in TASKS)
