@@ -43,6 +43,7 @@ def test_learner_runs_the_workflow_lab_and_watches_the_state_machine(page, lab_s
     expect(page.get_by_role("heading", name="An order workflow with Step Functions", level=1)).to_be_visible()
     expect(page.get_by_text("The same flow as an Express workflow")).to_be_visible()
     expect(page.locator("#use-case ~ table, .prose table").first).to_be_visible()
+    shot(page, "labs-workflow-detail", full_page=True)
     page.get_by_role("button", name="Start the lab").click()
     expect(page).to_have_url(re.compile(r"/labs/runs/\d+/$"))
     run = LabRun.objects.get(user__username="ada")
