@@ -48,7 +48,7 @@ def request(run, action, step=""):
 
 
 def test_every_step_of_every_lab_has_the_three_tabs():
-    for lab in (get_lab("fullstack"), get_lab("video")):
+    for lab in (get_lab("fullstack"), get_lab("video"), get_lab("workflow")):
         for step in lab.steps:
             for tab in ("Console", "AWS CLI", "Python (boto3)"):
                 assert f'=== "{tab}"' in step.instructions, f"{lab.slug}/{step.slug} has no {tab} tab"
@@ -59,7 +59,8 @@ def test_every_step_of_every_lab_has_the_three_tabs():
 # The video lab's CLI tab is written for an AWS account (it attaches the ffmpeg layer; the local
 # variant is a comment in it), so only its Python tab, which handles both, runs as written here.
 @pytest.mark.parametrize("slug,tab", [("fullstack", "AWS CLI"), ("fullstack", "Python (boto3)"),
-                                      ("video", "Python (boto3)")])
+                                      ("video", "Python (boto3)"), ("workflow", "AWS CLI"),
+                                      ("workflow", "Python (boto3)")])
 def test_a_lab_built_by_hand_from_a_tab_passes_its_checks_and_verify(sandbox_url, slug, tab, tmp_path):
     lab = get_lab(slug)
     run = services.lab_run_start(user=UserFactory(), lab=lab, mode=LabRun.Mode.GUIDED,
