@@ -34,6 +34,7 @@ NOT_FOUND_CODES = frozenset({
     "NoSuchWebsiteConfiguration", "NoSuchBucketPolicy", "NoSuchTagSet",
     "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist",  # SQS (query and JSON protocols)
     "EntityNotFoundException",  # Glue Data Catalog
+    "StateMachineDoesNotExist", "ExecutionDoesNotExist",  # Step Functions
 })
 
 

@@ -82,6 +82,11 @@ NOT_ENFORCED = (
     "destination: a batch that fails is retried every second, forever (the lab's check reads the settings).",
     "Data Firehose's buffering hints and role: each record is written at once; its transform runs once per "
     "record; records the transform fails are dropped, not written under the error prefix.",
+    "A state machine's execution role: Step Functions runs its Task states against your real functions, but "
+    "invokes them without evaluating the role's policy (it only checks that the role exists). The lab's check "
+    "reads the policy instead.",
+    "Error names of a failed Python task: every exception is reported as Runtime.HandlerError, not by its class "
+    "name (PaymentDeclined) as in AWS, so a Retry or Catch that matches a class name does not match locally.",
 )
 
 

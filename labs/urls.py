@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from labs import video_views, views
+from labs import video_views, views, workflow_views
 from own_account import views as account_views
 
 app_name = "labs"
@@ -21,6 +21,9 @@ urlpatterns = [
     path("runs/<int:pk>/videos/upload/", video_views.run_video_upload, name="video_upload"),
     path("runs/<int:pk>/videos/keep-layer/", video_views.run_keep_layer, name="video_keep_layer"),
     re_path(r"^runs/(?P<pk>\d+)/media/(?P<key>.+)$", video_views.run_media, name="video_media"),
+    # The workflow lab's state machine, lit up from an execution's history, and a form to start one.
+    path("runs/<int:pk>/workflow/", workflow_views.run_workflow, name="workflow_view"),
+    path("runs/<int:pk>/workflow/start/", workflow_views.run_workflow_start, name="workflow_start"),
     # Your own AWS account: connect (role or keys), confirm, and the runs still holding resources.
     path("account/", account_views.account, name="account"),
     path("account/template.yaml", account_views.account_template, name="account_template"),

@@ -13,8 +13,9 @@ It makes three things (pure data here; no AWS calls, no ORM):
   what a run left behind) are read-only.
 - ``ServerlessAcademyLabsBoundary``: a permissions boundary. The role may create IAM roles (a lab's
   Lambda function needs one) only named ``sa-*`` and only with this boundary attached, and may pass
-  them only to Lambda: whatever policy a lab puts on such a role, the function can do at most
-  what the boundary allows (the labs' tables, buckets and log groups). That closes the usual way
+  them only to Lambda and Step Functions: whatever policy a lab puts on such a role, the function or
+  state machine can do at most what the boundary allows (the labs' tables, buckets and log groups,
+  and invoking the labs' functions). That closes the usual way
   out of a "may create roles" policy: making a role with more rights than your own.
 
 The same managed policy serves a learner who connects with an IAM user's access key instead:
@@ -58,7 +59,8 @@ def access_policy() -> dict:
                 "iam:ListAccountAliases", "iam:ListRoles", "dynamodb:ListTables", "lambda:ListFunctions",
                 "lambda:ListLayers", "lambda:ListLayerVersions", "s3:ListAllMyBuckets", "logs:DescribeLogGroups",
                 "tag:GetResources", "kinesis:ListStreams", "firehose:ListDeliveryStreams", "glue:GetDatabases",
-                "sqs:ListQueues", "lambda:ListEventSourceMappings", "lambda:GetEventSourceMapping"]},
+                "sqs:ListQueues", "lambda:ListEventSourceMappings", "lambda:GetEventSourceMapping",
+                "states:ListStateMachines"]},
             {"Sid": "LabTables", "Effect": "Allow", "Condition": _in_regions(),
              "Resource": _sub(f"arn:${{AWS::Partition}}:dynamodb:*:{account}:table/{PREFIX}*"), "Action": [
                 "dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:UpdateTable", "dynamodb:DeleteTable",
@@ -122,6 +124,15 @@ def access_policy() -> dict:
              "Resource": _sub(f"arn:${{AWS::Partition}}:athena:*:{account}:workgroup/primary"), "Action": [
                 "athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults",
                 "athena:StopQueryExecution"]},
+            {"Sid": "PassLabRolesToStepFunctions", "Effect": "Allow", "Resource": role, "Action": "iam:PassRole",
+             "Condition": {"StringEquals": {"iam:PassedToService": "states.amazonaws.com"}}},
+            {"Sid": "LabStateMachines", "Effect": "Allow", "Condition": _in_regions(),
+             "Resource": [_sub(f"arn:${{AWS::Partition}}:states:*:{account}:stateMachine:{PREFIX}*"),
+                          _sub(f"arn:${{AWS::Partition}}:states:*:{account}:execution:{PREFIX}*:*")], "Action": [
+                "states:CreateStateMachine", "states:DescribeStateMachine", "states:UpdateStateMachine",
+                "states:DeleteStateMachine", "states:TagResource", "states:UntagResource", "states:ListTagsForResource",
+                "states:StartExecution", "states:ListExecutions", "states:DescribeExecution",
+                "states:GetExecutionHistory", "states:StopExecution"]},
             {"Sid": "ReadPolicies", "Effect": "Allow", "Resource": "*",
              "Action": ["iam:GetPolicy", "iam:GetPolicyVersion"]},
             {"Sid": "LabRestApis", "Effect": "Allow", "Condition": _in_regions(),
@@ -187,6 +198,10 @@ def boundary_policy() -> dict:
             {"Sid": "LabBucketUploads", "Effect": "Allow",
              "Resource": [_sub(f"arn:${{AWS::Partition}}:s3:::{PREFIX}*"), _sub(f"arn:${{AWS::Partition}}:s3:::{PREFIX}*/*")],
              "Action": ["s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"]},
+            # A lab's state machine invokes the lab's functions (its own policy names each one).
+            {"Sid": "InvokeLabFunctions", "Effect": "Allow",
+             "Resource": _sub(f"arn:${{AWS::Partition}}:lambda:*:{account}:function:{PREFIX}*"),
+             "Action": "lambda:InvokeFunction"},
         ],
     }
 

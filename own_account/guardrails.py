@@ -203,13 +203,20 @@ def _event_source_mappings(clients, start):
     return found
 
 
+def _state_machines(clients, start):
+    return [Leftover("states:state-machine", m["name"], m["stateMachineArn"], m["stateMachineArn"])
+            for m in _paginate(clients.stepfunctions, "list_state_machines", "stateMachines") if m["name"].startswith(start)]
+
+
 LISTERS = (("DynamoDB tables", _tables), ("Lambda functions", _functions), ("IAM roles", _roles),
            ("API Gateway REST APIs", _apis), ("S3 buckets", _buckets), ("CloudWatch log groups", _log_groups),
            ("Kinesis data streams", _streams), ("Firehose streams", _delivery_streams),
            ("Glue databases", _glue_databases), ("SQS queues", _queues),
-           ("Lambda event source mappings", _event_source_mappings))
+           ("Lambda event source mappings", _event_source_mappings),
+
+           ("Step Functions state machines", _state_machines))
 # Services whose resources the listers above already find by name.
-LISTED_BY_NAME = {"dynamodb", "lambda", "iam", "apigateway", "s3", "logs"}
+LISTED_BY_NAME = {"dynamodb", "lambda", "iam", "apigateway", "s3", "logs", "states"}
 
 
 def find_leftovers(clients, prefix: str) -> tuple[list[Leftover], list[str]]:

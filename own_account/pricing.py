@@ -52,6 +52,15 @@ PRICES = {
                           "https://aws.amazon.com/sqs/pricing/"),
     "athena_tb_scanned": Price("Amazon Athena", "TB scanned by SQL queries (10 MB minimum a query)", Decimal("5.00"), 1,
                                "https://aws.amazon.com/athena/pricing/"),
+    # Step Functions (checked 2026-12-04): Standard bills each state transition, retries included; Express
+    # bills each request plus its duration x memory (rounded up to 100 ms, memory in 64 MB chunks).
+    "sfn_standard_transitions": Price("AWS Step Functions", "state transitions (Standard workflows)",
+                                      Decimal("0.025"), 1_000, "https://aws.amazon.com/step-functions/pricing/"),
+    "sfn_express_requests": Price("AWS Step Functions", "requests (Express workflows)", Decimal("1.00"), 1_000_000,
+                                  "https://aws.amazon.com/step-functions/pricing/"),
+    "sfn_express_gb_seconds": Price("AWS Step Functions", "GB-seconds of duration (Express workflows, first 1,000 "
+                                    "GB-hours a month)", Decimal("0.00001667"), 1,
+                                    "https://aws.amazon.com/step-functions/pricing/"),
 }
 
 FREE_TIER = (

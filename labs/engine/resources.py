@@ -202,6 +202,24 @@ def delete_glue_database(clients, physical_id, name):
     return _gone_if_missing(glue.delete_database, Name=physical_id)
 
 
+def delete_state_machine(clients, physical_id, name):
+    # physical_id is its ARN. Running executions are stopped first: AWS would end them at their next
+    # transition anyway, MiniStack would let them run on against deleted functions.
+    sfn = clients.stepfunctions
+    try:
+        for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=physical_id, statusFilter="RUNNING"):
+            for execution in page.get("executions", []):
+                sfn.stop_execution(executionArn=execution["executionArn"], error="Teardown",
+                                   cause="The lab run is being torn down.")
+        sfn.describe_state_machine(stateMachineArn=physical_id)
+    except Exception as error:  # noqa: BLE001
+        if is_not_found(error):
+            return GONE
+        raise
+    sfn.delete_state_machine(stateMachineArn=physical_id)
+    return DELETED
+
+
 KINDS: dict[str, Kind] = {
     "dynamodb:table": Kind("DynamoDB table", delete_table,
                            lambda pid, name: f"aws dynamodb delete-table --table-name {pid}"),
@@ -236,6 +254,8 @@ KINDS: dict[str, Kind] = {
                                      lambda pid, name: f"aws firehose delete-delivery-stream --delivery-stream-name {pid}"),
     "glue:database": Kind("Glue database (and its tables)", delete_glue_database,
                           lambda pid, name: f"aws glue delete-database --name {pid}"),
+    "states:state-machine": Kind("Step Functions state machine", delete_state_machine,
+                                 lambda pid, name: f"aws stepfunctions delete-state-machine --state-machine-arn {pid}"),
 }
 
 

@@ -25,10 +25,12 @@ def configuration(config: dict) -> dict:
     }
 
 
-def deploy_function(ctx: Context, *, function: str, folder: Path, description: str, wanted: dict) -> str:
+def deploy_function(ctx: Context, *, function: str, folder: Path, description: str, wanted: dict,
+                    wait: bool = True) -> str:
     """Create ``function`` from ``folder`` with the settings in ``wanted`` (Role, Runtime, Handler,
     MemorySize, Timeout, Environment, ...), or bring its code and settings up to date; wait until
-    it is Active. Returns its ARN."""
+    it is Active (``wait=False``: the caller waits, so several functions become Active together).
+    Returns its ARN."""
     lambda_ = ctx.clients.lambda_
     package = function_zip(folder)
     current = missing(lambda_.get_function, FunctionName=function)
@@ -49,9 +51,15 @@ def deploy_function(ctx: Context, *, function: str, folder: Path, description: s
         if any(have[key] != value for key, value in wanted.items() if key in COMPARED):
             lambda_.update_function_configuration(FunctionName=function, **wanted)
             wait_updated(ctx, function)
+    if wait:
+        wait_active(ctx, function)
+    return arn
+
+
+def wait_active(ctx: Context, function: str) -> None:
+    lambda_ = ctx.clients.lambda_
     wait_until(lambda: lambda_.get_function(FunctionName=function)["Configuration"].get("State", "Active") == "Active",
                f"function {function} to become Active")
-    return arn
 
 
 def _create(ctx: Context, function: str, package: bytes, wanted: dict, description: str) -> dict:

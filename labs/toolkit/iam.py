@@ -19,15 +19,17 @@ def logs_statement(region: str, account_id: str, function: str) -> dict:
     return {"Sid": "OwnLogs", "Effect": "Allow", "Action": list(LOG_ACTIONS), "Resource": [log_group, f"{log_group}:*"]}
 
 
-def ensure_execution_role(ctx: Context, *, role: str, description: str, policy_name: str, policy: dict) -> str:
+def ensure_execution_role(ctx: Context, *, role: str, description: str, policy_name: str, policy: dict,
+                          trust: dict | None = None) -> str:
     """Create the function's execution role once (recorded in the ledger first) and (re)write its
-    inline policy; returns the role's ARN."""
+    inline policy; returns the role's ARN. ``trust`` is Lambda's unless another service assumes it
+    (a state machine's role trusts states.amazonaws.com)."""
     iam = ctx.clients.iam
     existing_role = missing(iam.get_role, RoleName=role)
     if existing_role is None:
         with ctx.creating("iam:role", role, role) as made:
             made.arn = iam.create_role(
-                RoleName=role, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST),
+                RoleName=role, AssumeRolePolicyDocument=json.dumps(trust or LAMBDA_TRUST),
                 Description=description, Tags=ctx.tag_list(),
             )["Role"]["Arn"]
         role_arn = made.arn

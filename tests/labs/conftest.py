@@ -78,5 +78,6 @@ def leftovers(target: aws.Target, prefix: str) -> dict:
         "apis": [a["name"] for a in clients.apigateway.get_rest_apis()["items"] if prefix in a["name"]],
         "buckets": [b["Name"] for b in clients.s3.list_buckets().get("Buckets", []) if prefix in b["Name"]],
         "log_groups": [g["logGroupName"] for g in clients.logs.describe_log_groups()["logGroups"] if prefix in g["logGroupName"]],
+        "state_machines": [m["name"] for m in clients.stepfunctions.list_state_machines()["stateMachines"] if prefix in m["name"]],
     }
     return {kind: names for kind, names in found.items() if names}

@@ -99,5 +99,6 @@ def inventory(target: aws.Target) -> dict[str, list[str]]:
         "kinesis streams": clients.kinesis.list_streams().get("StreamNames", []),
         "firehose streams": clients.firehose.list_delivery_streams().get("DeliveryStreamNames", []),
         "glue databases": [d["Name"] for d in clients.glue.get_databases().get("DatabaseList", [])],
+        "state machines": [m["name"] for m in clients.stepfunctions.list_state_machines().get("stateMachines", [])],
     }
     return {kind: names for kind, names in found.items() if names}

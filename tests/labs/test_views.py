@@ -9,6 +9,7 @@ import zipfile
 import pytest
 from django.urls import reverse
 
+from labs.catalog import all_labs
 from labs.models import LabRun, RunEvent
 from tests.factories import LabRunFactory, LedgerEntryFactory, RunEventFactory, UserFactory
 
@@ -194,7 +195,7 @@ def test_dashboard_card_without_runs(learner_client):
 def deployed(sandbox_url, transactional_db):
     """A guided run whose four steps are built, by the real worker."""
     from labs import services
-    from labs.catalog import get_lab
+    from labs.catalog import all_labs, get_lab
     from tests.labs.conftest import run_worker
 
     learner = UserFactory()

@@ -7,6 +7,7 @@
     manage.py lab bench [--rounds 5]                          bare boto3 against the engine, alternating
     manage.py lab bench --lab video [--rounds 5]              ffmpeg run directly against the video lab's engine run
     manage.py lab bench --lab clickstream [--rounds 3]        bare boto3 against the clickstream lab's engine run
+    manage.py lab bench --lab workflow [--rounds 5]           bare boto3 against the workflow lab's engine run
     manage.py lab shell RUN_ID [-c COMMAND]                   a shell set up for a run's steps by hand (local sandbox)
 """
 
@@ -55,7 +56,7 @@ class Command(BaseCommand):
         shell.add_argument("--dir", default=None, help="Where to put the lab's files (default var/labs/shell/RUN_ID).")
         bench = commands.add_parser("bench", help="Time a bare boto3 script against the engine's automatic run.")
         bench.add_argument("--rounds", type=int, default=5)
-        bench.add_argument("--lab", choices=["fullstack", "video", "clickstream"], default="fullstack",
+        bench.add_argument("--lab", choices=["fullstack", "video", "clickstream", "workflow"], default="fullstack",
                            help="video: the ffmpeg work run directly against the video lab's automatic run.")
 
     def handle(self, *args, command, **options):
@@ -205,6 +206,12 @@ class Command(BaseCommand):
             from labs.bench.video import run_video_bench
 
             run_video_bench(rounds=rounds, out=self.stdout)
+            return
+        if lab == "workflow":
+            from labs.bench.workflow import baseline_workflow
+
+            # Its verify waits out real retries (1 s, then 2 s of backoff): the budget is the ratio alone.
+            run_bench(rounds=rounds, out=self.stdout, slug="workflow", baseline_fn=baseline_workflow, limit_seconds=None)
             return
         run_bench(rounds=rounds, out=self.stdout)
 
