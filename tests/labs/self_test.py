@@ -96,5 +96,7 @@ def inventory(target: aws.Target) -> dict[str, list[str]]:
         "log groups": [g["logGroupName"] for g in clients.logs.describe_log_groups()["logGroups"]],
         "queues": clients.sqs.list_queues().get("QueueUrls", []),
         "topics": [t["TopicArn"] for t in clients.sns.list_topics().get("Topics", [])],
+        "user pools": [p["Name"] for p in clients["cognito-idp"].list_user_pools(MaxResults=60).get("UserPools", [])],
+        "graphql apis": [a["name"] for a in clients.appsync.list_graphql_apis().get("graphqlApis", [])],
     }
     return {kind: names for kind, names in found.items() if names}
