@@ -107,13 +107,18 @@ def test_the_access_policy_is_scoped_to_the_lab_prefix_regions_and_the_boundary(
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         if statement["Effect"] == "Deny":
             continue
+        if resources == ["*"] and f"aws:RequestTag/{aws_role.RUN_TAG}" in json.dumps(statement.get("Condition")):
+            # Creating what has an id, not a name, in its ARN: only in the allowed regions, tagged with a run.
+            assert all(action.split(":")[1].startswith("Create") for action in statement["Action"]), statement
+            assert "aws:RequestedRegion" in json.dumps(statement["Condition"])
+            continue
         if resources == ["*"]:
             # Unscoped only for reads that cannot be scoped: finding what runs left, reading policies.
             assert all(action.split(":")[1].startswith(("List", "Describe", "Get")) for action in statement["Action"]), statement
             continue
         for resource in resources:
             arn = resource["Fn::Sub"]
-            assert "sa-*" in arn or ":apigateway:" in arn, arn
+            assert "sa-*" in arn or any(service in arn for service in (":apigateway:", ":cognito-idp:", ":appsync:")), arn
     create = next(s for s in policy["Statement"] if s["Sid"] == "LabRolesOnlyWithTheBoundary")
     assert create["Condition"]["StringEquals"]["iam:PermissionsBoundary"]["Fn::Sub"].endswith(aws_role.BOUNDARY_POLICY_NAME)
     passing = next(s for s in policy["Statement"] if s["Sid"] == "PassLabRolesToLambdaOnly")

@@ -10,6 +10,7 @@ Read it as a recipe: ``names`` (what it builds), ``steps`` (user pool, function,
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from labs.catalog.securedapi import graphql_step, sabotage, steps, verify
@@ -56,6 +57,15 @@ class SecuredApiLab(Lab):
     local_enforced: tuple = LOCAL_ENFORCED
     local_not_enforced: tuple = LOCAL_NOT_ENFORCED
 
+    @cached_property
+    def extra_sources(self) -> list[tuple[str, str]]:
+        """The GraphQL schema and the resolvers' code, shown on the lab page under the function's."""
+        from labs.engine.lab import _highlighted
+
+        files = (("graphql/schema.graphql", "graphql"), ("graphql/addNote.js", "javascript"),
+                 ("graphql/listNotes.js", "javascript"), ("graphql/notice.js", "javascript"))
+        return [(name, _highlighted((self.folder / name).read_text(), language)) for name, language in files]
+
 
 LAB = SecuredApiLab(
     slug="securedapi",
@@ -65,7 +75,9 @@ LAB = SecuredApiLab(
     use_case=_text("use_case"),
     services=("Amazon Cognito", "Amazon API Gateway", "AWS AppSync", "AWS Lambda", "Amazon DynamoDB", "AWS IAM"),
     minutes=35,
-    aws_cost="Well under US$0.01 a run: Cognito's free tier covers a few users, and the rest bills per request.",
+    aws_cost="About US$0.05 a run at list prices, almost all of it the three Cognito users (US$0.015 each a month "
+             "on the Essentials plan); Cognito's 10,000 free monthly active users make that US$0 in practice, and the "
+             "rest bills per request.",
     diagram="labs/diagrams/securedapi.svg",
     parts={"app": "Your app (run page)", "pool": "Cognito user pool", "rest": "API Gateway + authorizer",
            "function": "Lambda (claims)", "role": "IAM roles", "graphql": "AppSync API", "table": "DynamoDB notes"},
