@@ -79,7 +79,7 @@ LAB = SecuredApiLab(
              "on the Essentials plan); Cognito's 10,000 free monthly active users make that US$0 in practice, and the "
              "rest bills per request.",
     diagram="labs/diagrams/securedapi.svg",
-    parts={"app": "Your app (run page)", "pool": "Cognito user pool", "rest": "API Gateway + authorizer",
+    parts={"browser": "Your app (run page)", "pool": "Cognito user pool", "rest": "API Gateway + authorizer",
            "function": "Lambda (claims)", "role": "IAM roles", "graphql": "AppSync API", "table": "DynamoDB notes"},
     steps=(
         Step("users", "Create the user pool", "A user pool, a public app client, and the admins group.",
