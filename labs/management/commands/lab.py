@@ -6,6 +6,7 @@
     manage.py lab reap                                        what the periodic task does, once
     manage.py lab bench [--rounds 5]                          bare boto3 against the engine, alternating
     manage.py lab bench --lab video [--rounds 5]              ffmpeg run directly against the video lab's engine run
+    manage.py lab bench --lab securedapi [--rounds 3]         bare boto3 against the secured-API lab's engine run
 """
 
 import os
@@ -47,7 +48,7 @@ class Command(BaseCommand):
         chaos.add_argument("--kills", default="", help="Comma-separated event numbers K, or 'all' (default: none).")
         bench = commands.add_parser("bench", help="Time a bare boto3 script against the engine's automatic run.")
         bench.add_argument("--rounds", type=int, default=5)
-        bench.add_argument("--lab", choices=["fullstack", "video"], default="fullstack",
+        bench.add_argument("--lab", choices=["fullstack", "video", "securedapi"], default="fullstack",
                            help="video: the ffmpeg work run directly against the video lab's automatic run.")
 
     def handle(self, *args, command, **options):
@@ -159,6 +160,11 @@ class Command(BaseCommand):
 
         if rounds < 1:
             raise CommandError("--rounds must be at least 1.")
+        if lab == "securedapi":
+            from labs.bench.securedapi import run_securedapi_bench
+
+            run_securedapi_bench(rounds=rounds, out=self.stdout)
+            return
         if lab == "video":
             from labs.bench.video import run_video_bench
 
