@@ -2,16 +2,19 @@
 and without the token, from the server, in the run owner's sandbox.
 
 Owner only (anyone else gets 404), POST forms with the CSRF token, no inline script. The password
-is used for the one call and never stored or shown; the signed-in user's tokens are kept in the
-learner's server-side session (for this run only) and shown masked, with the claims they carry.
+is used for the one call and never stored or shown; the signed-in user's tokens are kept on the
+server (the cache, under the learner's session and this run, for an hour) and shown masked, with the
+claims they carry.
 """
 
 import json
 import re
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from labs import aws, sandbox, selectors
@@ -43,16 +46,23 @@ def _run(request, pk) -> LabRun:
     return run
 
 
-def _key(run: LabRun) -> str:
-    return f"securedapi-{run.pk}"
+STATE_SECONDS = 3600  # the tokens live 60 minutes
+
+
+def _key(request, run: LabRun) -> str:
+    # Kept in the cache under the learner's session, not in the session itself: the run page polls
+    # while the learner works here, and a poll that saves the session would write back an older copy.
+    if not request.session.session_key:
+        request.session.save()
+    return f"securedapi:{request.session.session_key}:{run.pk}"
 
 
 def _state(request, run) -> dict:
-    return request.session.get(_key(run)) or {}
+    return cache.get(_key(request, run)) or {}
 
 
 def _save(request, run, **changes) -> None:
-    request.session[_key(run)] = {**_state(request, run), **changes}
+    cache.set(_key(request, run), {**_state(request, run), **changes}, STATE_SECONDS)
 
 
 def _missing(run: LabRun) -> str:
@@ -72,10 +82,12 @@ def _context(request, run) -> dict:
     return {"run": run, "problem": _missing(run), "calls": CALLS, "credentials": CREDENTIALS, "group": GROUP,
             "signed_in": signed_in, "result": state.get("result"), "notice": state.get("notice"),
             "notice_bad": state.get("notice_bad", False),
+            "chosen": state.get("chosen") or {"call": "rest-me", "credential": "token", "text": "A note from the run page"},
             "has_rest": bool((run.outputs or {}).get("api_id")),
             "has_graphql": bool((run.outputs or {}).get("graphql_id"))}
 
 
+@never_cache
 @require_GET
 def panel(request, pk):
     run = _run(request, pk)
@@ -101,6 +113,7 @@ def _credentials(request):
     return username, password, ""
 
 
+@never_cache
 @require_POST
 def sign_up(request, pk):
     run = _run(request, pk)
@@ -122,6 +135,7 @@ def sign_up(request, pk):
                                "Now sign in.")
 
 
+@never_cache
 @require_POST
 def sign_in(request, pk):
     run = _run(request, pk)
@@ -143,6 +157,7 @@ def sign_in(request, pk):
     return _done(request, run, f"Signed in as {username}: the pool issued an ID token and an access token.")
 
 
+@never_cache
 @require_POST
 def sign_out(request, pk):
     run = _run(request, pk)
@@ -171,6 +186,7 @@ def _call(run, call: str, credential: str, token: str, text: str):
                         token=sent, api_key=api_key)
 
 
+@never_cache
 @require_POST
 def call_api(request, pk):
     run = _run(request, pk)
@@ -184,6 +200,8 @@ def call_api(request, pk):
         problem = "Build (or check) step 3, the REST API, first."
     elif not problem and call.startswith("gql-") and not outputs.get("graphql_id"):
         problem = "Build (or check) step 5, the GraphQL API, first."
+    if call in CALLS and credential in CREDENTIALS:  # the form keeps what was chosen
+        _save(request, run, chosen={"call": call, "credential": credential, "text": text})
     token = ((_state(request, run).get("tokens") or {}).get("id")) or ""
     if not problem and credential in ("token", "forged") and not token:
         problem = "Sign in first: this call sends your ID token."

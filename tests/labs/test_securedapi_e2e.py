@@ -56,7 +56,9 @@ def test_an_automatic_run_verifies_both_apis_and_the_learner_calls_them_from_the
     assert "Sign-in failed" in body
     body = panel_post(client, run, "sign_in", {"username": "ana", "password": PASSWORD})
     assert "Signed in as ana" in body and PASSWORD not in body
-    token = client.session[f"securedapi-{run.pk}"]["tokens"]["id"]
+    from django.core.cache import cache
+
+    token = cache.get(f"securedapi:{client.session.session_key}:{run.pk}")["tokens"]["id"]
     assert token not in body and token[:6] + "…" + token[-4:] in body
 
     def call(what, credential, text=""):
@@ -73,6 +75,9 @@ def test_an_automatic_run_verifies_both_apis_and_the_learner_calls_them_from_the
     assert '"username": "ana"' in call("gql-whoami", "token")
     assert "HTTP 401" in call("gql-list", "none")
     assert "The notes service is up" in call("gql-notice", "key")
+    # The panel, loaded again, shows the last call's answer.
+    again = html.unescape(client.get(reverse("labs:securedapi_panel", args=[run.pk])).content.decode())
+    assert "The notes service is up" in again and token not in again
     assert "Signed out" in panel_post(client, run, "sign_out", {})
     assert "Sign in first" in call("rest-me", "token")
 
