@@ -27,6 +27,30 @@ def sheets_for_services(services) -> list:
             if sheet.category != "overview" and wanted & {service_key(s) for s in sheet.services}]
 
 
+@dataclass(frozen=True)
+class StepLink:
+    lab: object
+    number: int
+    step: object
+
+
+def lab_steps_for_services(services, limit: int = 2) -> list[StepLink]:
+    """The lab steps that build what a question asks about: in each lab, the step whose services best
+    match the question's (its first service counts most); the labs whose step matches as well as the
+    best one, at most `limit`."""
+    wanted = [service_key(s) for s in services]
+    weights = {key: len(wanted) - index for index, key in enumerate(wanted)}
+    best = []
+    for lab in all_labs():
+        scored = [(sum(weights.get(service_key(s), 0) for s in lab.step_services(step)), -number, step, number)
+                  for number, step in enumerate(lab.steps, start=1)]
+        score, _, step, number = max(scored, key=lambda item: item[:2], default=(0, 0, None, 0))
+        if score:
+            best.append((score, -lab.order, StepLink(lab, number, step)))
+    best.sort(key=lambda item: item[:2], reverse=True)
+    return [link for score, _, link in best[:limit] if score == best[0][0]]
+
+
 @dataclass
 class Path:
     practice: quiz_selectors.PracticeOffer | None

@@ -47,7 +47,7 @@ class LabRunAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     readonly_fields = ("user", "sandbox", "lab_slug", "token", "mode", "status", "outcome", "pending_action", "pending_step",
                        "abandon_requested", "step_states", "verify_state", "outputs", "website_origin", "keep_after_verify",
-                       "explore_seconds", "teardown_after", "message", "worker", "heartbeat_at", "task_id", "created_at",
+                       "explore_seconds", "teardown_after", "expires_at", "message", "worker", "heartbeat_at", "task_id", "created_at",
                        "finished_at", "updated_at")
     inlines = [LedgerInline, EventInline]
     actions = ["tear_down"]

@@ -1,20 +1,15 @@
-import io
-import zipfile
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from labs import aws, sandbox, selectors, services
+from labs import aws, sandbox, selectors, services, workspace
 from own_account import views as account_views
 from own_account import pricing
 from labs.catalog import get_lab
 from labs.engine.endpoints import api_call, site_origin, website_get
-from labs.engine.lab import function_zip
 from labs.models import LabRun, Sandbox
 
 API_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
@@ -90,6 +85,8 @@ def _run_context(request, run):
         "view": view, "run": run, "lab": view.lab,
         "sandbox": sandbox.status() if run.sandbox.is_local and not run.is_finished and sandbox.enabled() else None,
         "sandbox_url": sandbox.status().url,
+        "shell_env": workspace.environment(run) if run.sandbox.is_local and view.lab is not None else {},
+        "file_names": workspace.file_names(run),
     }
 
 
@@ -155,16 +152,8 @@ def run_teardown(request, pk):
 def run_files(request, pk, name):
     """The lab's files for a learner doing a step by hand: the function's code, the website."""
     run = selectors.run_for(request.user, pk)
-    if run.lab is not None and name in run.lab.functions:
-        package = function_zip(run.lab.function_folder(name))
-    elif name == "website" and run.lab is not None and run.lab.site_files is not None:
-        api_url = run.outputs.get("api_url") or reverse("labs:run_api_root", kwargs={"pk": run.pk}).rstrip("/")
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for key, body, _ in run.lab.site_files(api_url):
-                archive.writestr(key, body)
-        package = buffer.getvalue()
-    else:
+    package = workspace.run_file(run, name)
+    if package is None:
         raise Http404("No such file for this lab.")
     response = HttpResponse(package, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{name}.zip"'

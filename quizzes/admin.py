@@ -15,7 +15,24 @@ from quizzes.forms import ImportForm, OptionInlineFormSet, QuestionAdminForm
 from quizzes.models import Answer, Attempt, Blueprint, Domain, Option, Question, Quiz, QuizQuestion, ReviewItem
 
 
-class OptionInline(admin.TabularInline):
+class LabelledTabularInline(admin.TabularInline):
+    """A tabular inline whose inputs carry their column's name (a table header is not a label for
+    assistive technology: axe's "label" rule)."""
+
+    def get_formset(self, request, obj=None, **kwargs):
+        base = super().get_formset(request, obj, **kwargs)
+
+        class LabelledFormSet(base):
+            def add_fields(self, form, index):
+                super().add_fields(form, index)  # adds the DELETE box and the hidden keys
+                row = f"row {index + 1}" if index is not None else "new row"
+                for name, field in form.fields.items():
+                    field.widget.attrs["aria-label"] = f"{str(field.label or name).capitalize()}, {row}"
+
+        return LabelledFormSet
+
+
+class OptionInline(LabelledTabularInline):
     model = Option
     formset = OptionInlineFormSet
     formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 50})}}
@@ -47,7 +64,6 @@ class QuestionAdmin(admin.ModelAdmin):
     list_display = ("key", "qtype", "difficulty", "status", "domain_list", "item_stats", "review_flag")
     list_filter = ("domains", ServiceFilter, "qtype", "status", "difficulty", "flagged_for_review")
     search_fields = ("key", "stem", "explanation", "options__text")
-    filter_horizontal = ("domains",)
     actions = ["publish", "unpublish", "duplicate", "export_yaml", "export_gift"]
     readonly_fields = ("preview", "statistics", "edited_in_admin", "created_at", "updated_at")
     fieldsets = (
@@ -234,7 +250,7 @@ def _download(text, filename, content_type):
     return response
 
 
-class QuizQuestionInline(admin.TabularInline):
+class QuizQuestionInline(LabelledTabularInline):
     model = QuizQuestion
     extra = 0
     autocomplete_fields = ("question",)
@@ -267,7 +283,7 @@ class QuizAdmin(admin.ModelAdmin):
         return "—" if obj.stat_alpha is None else f"{obj.stat_alpha:.2f}"
 
 
-class DomainInline(admin.TabularInline):
+class DomainInline(LabelledTabularInline):
     model = Domain
     extra = 0
 

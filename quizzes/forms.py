@@ -37,6 +37,10 @@ class QuestionAdminForm(forms.ModelForm):
     sheet_links = LinesField(help_text="One cheat-sheet section per line, e.g. sqs#key-numbers.")
     references = LinesField(help_text="One AWS documentation URL (https) per line.")
 
+    class Meta:
+        # A checkbox per domain (there are eight): labelled, keyboard-friendly, unlike the two-box filter widget.
+        widgets = {"domains": forms.CheckboxSelectMultiple}
+
     def clean(self):
         cleaned = super().clean()
         domains = cleaned.get("domains") or []

@@ -65,6 +65,8 @@ class Step:
     # In the local sandbox the step builds nothing in the account and its check is a precondition of
     # this machine (the video lab's ffmpeg): a fresh account already passes it.
     local_precondition: bool = False
+    # The services this step builds, when its diagram parts do not say (see Lab.step_services).
+    services: tuple[str, ...] = ()
 
     @cached_property
     def instructions_html(self) -> str:
@@ -126,6 +128,20 @@ class Lab:
             if step.slug == slug:
                 return step
         raise KeyError(f"lab {self.slug} has no step {slug!r}")
+
+    def step_services(self, step: Step) -> tuple[str, ...]:
+        """What a step builds, by the lab's service names: those it declares, else each service of the
+        lab whose short name ("Amazon DynamoDB": "dynamodb") begins one of its parts' labels
+        ("DynamoDB", "S3 uploads bucket"). Questions link to the step that builds their services."""
+        if step.services:
+            return step.services
+        labels = [self.parts.get(part, "").lower() for part in step.parts]
+        found = []
+        for service in self.services:
+            short = service.removeprefix("Amazon ").removeprefix("AWS ").lower()
+            if any(label == short or label.startswith(short + " ") for label in labels):
+                found.append(service)
+        return tuple(found)
 
     @property
     def sam_template(self) -> Path:

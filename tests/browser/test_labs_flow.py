@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from labs import aws
 from labs.models import LabRun
+from tests.browser.keyboard import tab_to
 from tests.browser.labs_support import lab_site, log_in, run_worker  # noqa: F401 - lab_site is a fixture
 from tests.labs.conftest import leftovers, ministack  # noqa: F401 - ministack is a fixture
 
@@ -41,9 +42,16 @@ def test_learner_builds_checks_runs_opens_and_tears_down_the_fullstack_lab(page,
     # Every command block has a Copy button.
     blocks = page.locator(".step-instructions .prose div.highlight")
     assert blocks.count() > 0 and blocks.count() == page.locator(".step-instructions .code-copy").count()
+    # A Python (boto3) tab beside Console and CLI; choosing it shows the boto3 code.
+    boto3_tab = page.locator("#step-table .tabbed-labels > label", has_text="Python (boto3)")
+    boto3_tab.click()
+    expect(page.locator("#step-table .tabbed-block").nth(2)).to_contain_text('boto3.client("dynamodb")')
+    # One command opens a shell set up for the run.
+    page.get_by_text("Work in your sandbox yourself").click()
+    expect(page.locator("#cli-shell")).to_have_text(f".venv/bin/python manage.py lab shell {run.pk}")
 
     # "Do it for me" on step 1, from the keyboard.
-    page.locator("#step-table-apply").focus()
+    tab_to(page, "#step-table-apply")  # Tab stops from the top of the page, each with a visible focus
     page.keyboard.press("Enter")
     expect(page.locator("#run-status")).to_contain_text("Queued")
     shot(page, "labs-run-queued")

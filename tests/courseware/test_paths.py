@@ -50,3 +50,34 @@ def test_the_dashboard_study_next_spans_sheet_quiz_and_lab(client):
     card = html[html.index('id="focus-title"'):]
     assert "Study next: Amazon DynamoDB" in html and "Practice: databases" in card
     assert reverse("labs:detail", args=["fullstack"]) in card
+
+
+def test_a_question_links_the_lab_step_that_builds_what_it_asks_about():
+    def steps(services):
+        return [(link.lab.slug, link.number, link.step.slug) for link in paths.lab_steps_for_services(services)]
+
+    assert steps(["API Gateway", "Lambda"]) == [("fullstack", 3, "api")]  # the first service counts most
+    assert steps(["DynamoDB", "Lambda"]) == [("fullstack", 1, "table")]
+    assert steps(["Lambda"]) == [("fullstack", 2, "function"), ("video", 3, "function")]  # as good in both labs
+    assert steps(["S3"]) == [("fullstack", 4, "website"), ("video", 1, "buckets")]
+    assert steps(["Amazon Athena"]) == [] and steps([]) == []
+
+
+def test_the_explanation_after_answering_links_that_lab_step(client):
+    from tests.factories import QuestionFactory
+
+    question = QuestionFactory(services=["DynamoDB"], domains=["DVA-C02/development"])
+    quiz = QuizFactory(mode="practice", time_limit_minutes=None, question_count=1)
+    learner = UserFactory()
+    client.force_login(learner)
+    client.post(reverse("quizzes:start", args=[quiz.slug]))
+    attempt = Attempt.objects.get(user=learner)
+    answer = attempt.answers.get(position=0)
+    assert answer.question == question
+    url = reverse("quizzes:practice", args=[attempt.pk, 1])
+    link = reverse("labs:detail", args=["fullstack"]) + "#step-table"
+    assert link not in client.get(url).content.decode()  # nothing before answering
+    client.post(reverse("quizzes:answer", args=[attempt.pk, 1]), {"option": [answer.option_order[0]]})
+    html = client.get(url).content.decode()
+    assert f'href="{link}"' in html and "A full-stack serverless web app, step 1: Create the DynamoDB table" in html
+    assert 'id="step-table"' in client.get(reverse("labs:detail", args=["fullstack"])).content.decode()

@@ -94,7 +94,7 @@ LAB = VideoLab(
              parts=("function", "role")),
         Step("trigger", "Connect uploads to the function", "S3's permission to invoke it, and the event notification "
              "for uploads/ and video suffixes.", _instructions("step_trigger"), steps.apply_trigger, steps.check_trigger,
-             parts=("trigger",)),
+             parts=("trigger",), services=("Amazon S3", "AWS Lambda")),
     ),
     verify=verify.CHECKS,
     in_flight=steps.uploads_in_flight,

@@ -7,6 +7,7 @@
     manage.py lab bench [--rounds 5]                          bare boto3 against the engine, alternating
     manage.py lab bench --lab video [--rounds 5]              ffmpeg run directly against the video lab's engine run
     manage.py lab bench --lab securedapi [--rounds 3]         bare boto3 against the secured-API lab's engine run
+    manage.py lab shell RUN_ID [-c COMMAND]                   a shell set up for a run's steps by hand (local sandbox)
 """
 
 import os
@@ -46,6 +47,12 @@ class Command(BaseCommand):
         chaos.add_argument("slug")
         chaos.add_argument("--positions", default="", help="Comma-separated N to try (default: every call).")
         chaos.add_argument("--kills", default="", help="Comma-separated event numbers K, or 'all' (default: none).")
+        shell = commands.add_parser("shell", help="Open a shell for doing a run's steps by hand: the AWS CLI, boto3, "
+                                                  "the run's variables and the lab's files (local sandbox runs).")
+        shell.add_argument("run_id", type=int)
+        shell.add_argument("-c", "--command", dest="shell_command", default=None,
+                           help="Run this with bash instead of opening an interactive shell; exit with its status.")
+        shell.add_argument("--dir", default=None, help="Where to put the lab's files (default var/labs/shell/RUN_ID).")
         bench = commands.add_parser("bench", help="Time a bare boto3 script against the engine's automatic run.")
         bench.add_argument("--rounds", type=int, default=5)
         bench.add_argument("--lab", choices=["fullstack", "video", "securedapi"], default="fullstack",
@@ -117,6 +124,35 @@ class Command(BaseCommand):
         if run.status != LabRun.Status.CLEANED:
             raise CommandError(run.message or f"Run {run.pk} is {run.get_status_display().lower()}.")
         self.stdout.write(self.style.SUCCESS(f"Run {run.pk}: cleaned."))
+
+    def do_shell(self, *, run_id: int, shell_command: str | None, dir: str | None, **options):
+        import subprocess
+        from pathlib import Path
+
+        from labs import workspace
+
+        run = LabRun.objects.filter(pk=run_id).select_related("sandbox").first()
+        if run is None:
+            raise CommandError(f"No run {run_id}.")
+        if not run.sandbox.is_local:
+            raise CommandError(f"Run {run.pk} is in an AWS account: use that account's own credentials "
+                               "(the site never hands them out). `lab shell` is for local sandbox runs.")
+        if run.is_finished:
+            raise CommandError(f"Run {run.pk} is {run.get_status_display().lower()}: start a new run on the lab's page.")
+        folder = Path(dir) if dir else Path(settings.VAR_DIR) / "labs" / "shell" / str(run.pk)
+        files = workspace.write_files(run, folder)
+        env = workspace.shell_environment(run)
+        if shell_command is not None:
+            result = subprocess.run(["bash", "-c", shell_command], cwd=folder, env=env)
+            if result.returncode:
+                raise CommandError(f"The command exited with status {result.returncode}.", returncode=result.returncode)
+            return
+        self.stdout.write(f"Run {run.pk} ({run.lab.title if run.lab else run.lab_slug}), account {run.sandbox.account_id} "
+                          f"in the local sandbox at {env['AWS_ENDPOINT_URL']}.")
+        self.stdout.write(f"In {folder}: {', '.join(path.name for path in files) or 'no files'}. "
+                          "`aws` and `python` (with boto3) talk to the sandbox. Type `exit` to leave.")
+        self.stdout.write("Variables: " + " ".join(f"${name}" for name in workspace.environment(run)))
+        subprocess.run(["bash", "--norc", "-i"], cwd=folder, env=env)
 
     def do_reap(self, **options):
         queued = reaper.reap(enqueue=tasks.enqueue_run)

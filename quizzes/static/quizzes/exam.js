@@ -69,12 +69,20 @@
     });
   }
 
+  // A screen reader reads each square of the grid as "Question 3, answered, flagged": keep it true.
+  function labelJump(i) {
+    var a = jumps[i];
+    a.setAttribute("aria-label", "Question " + (i + 1) + (a.classList.contains("answered") ? ", answered" : "") +
+      (a.classList.contains("flagged") ? ", flagged" : ""));
+  }
+
   function refreshAnswered() {
     var count = 0;
     questions.forEach(function (q, i) {
       var answered = !!q.querySelector("input[name=option]:checked");
       if (answered) count += 1;
       jumps[i].classList.toggle("answered", answered);
+      labelJump(i);
     });
     if (answeredCount) answeredCount.textContent = count;
   }
@@ -101,6 +109,7 @@
         button.classList.toggle("flagged", flag);
         button.classList.toggle("secondary", !flag);
         jumps[index].classList.toggle("flagged", flag);
+        labelJump(index);
       });
     });
   });

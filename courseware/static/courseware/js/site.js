@@ -169,15 +169,27 @@ document.querySelectorAll("time[data-local-time]").forEach(function (node) {
   });
 })();
 
-/* A code block wider than the page scrolls sideways: make it reachable by keyboard (WCAG 2.1.1). */
-document.querySelectorAll(".prose pre").forEach(function (pre) {
-  if (pre.scrollWidth > pre.clientWidth && !pre.hasAttribute("tabindex")) {
-    pre.setAttribute("tabindex", "0");
-    pre.setAttribute("role", "region");
-    pre.setAttribute("aria-label", "Code (scrolls sideways)");
+/* A code block wider than the page scrolls sideways: make it reachable by keyboard (WCAG 2.1.1).
+   Blocks in a closed <details> or a hidden tab have no width yet: look again when one opens. */
+(function () {
+  function mark() {
+    document.querySelectorAll(".prose pre").forEach(function (pre) {
+      if (pre.clientWidth && pre.scrollWidth > pre.clientWidth && !pre.hasAttribute("tabindex")) {
+        pre.setAttribute("tabindex", "0");
+        pre.setAttribute("role", "region");
+        pre.setAttribute("aria-label", "Code (scrolls sideways)");
+      }
+    });
   }
-});
-
+  mark();
+  document.addEventListener("DOMContentLoaded", mark);  // after every deferred script (a lab page picks its default tab)
+  document.addEventListener("toggle", mark, true);
+  document.addEventListener("change", function (event) {
+    if (event.target.closest && event.target.closest(".tabbed-set")) mark();
+  });
+  var pending;
+  window.addEventListener("resize", function () { clearTimeout(pending); pending = setTimeout(mark, 200); });
+})();
 
 /* Copy text to the clipboard; shared by the sheets' and the labs' code-block Copy buttons.
    Plain HTTP on a LAN address has no clipboard API: copy a hidden selection instead. */
