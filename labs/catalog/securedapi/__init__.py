@@ -90,7 +90,8 @@ LAB = SecuredApiLab(
         Step("rest", "Protect the REST API with a Cognito authorizer", "GET /me and GET /admin, each behind the "
              "user pool's authorizer.", _text("step_rest"), steps.apply_rest, steps.check_rest, parts=("rest",)),
         Step("notes", "Create the notes table and AppSync's role", "Where notes live, and what AppSync may do there.",
-             _text("step_notes"), graphql_step.apply_notes, graphql_step.check_notes, parts=("table",)),
+             _text("step_notes"), graphql_step.apply_notes, graphql_step.check_notes, parts=("table",),
+             services=("Amazon DynamoDB", "AWS IAM")),
         Step("graphql", "Build the GraphQL API", "User pool by default, API key for one public query; DynamoDB and "
              "Lambda resolvers.", _text("step_graphql"), graphql_step.apply_graphql, graphql_step.check_graphql,
              parts=("graphql",)),
