@@ -187,6 +187,10 @@ def client(target: Target, service: str):
     )
     made.meta.events.register("after-call", _remember_failure)
     made.meta.events.register("before-call", _injected_fault)
+    if service == "cognito-idp" and target.is_local:
+        # SignUp, InitiateAuth and the other public user-pool calls go unsigned to AWS; MiniStack takes the
+        # account from the signature, so unsigned they would land in its default account. Sign them locally.
+        made.meta.events.register("choose-signer.cognito-idp", lambda **kwargs: "v4")
     if service == "iam" and target.permissions_boundary:
         boundary = target.permissions_boundary
 

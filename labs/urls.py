@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from labs import video_views, views, workflow_views
+from labs import securedapi_views, video_views, views, workflow_views
 from own_account import views as account_views
 
 app_name = "labs"
@@ -24,6 +24,12 @@ urlpatterns = [
     # The workflow lab's state machine, lit up from an execution's history, and a form to start one.
     path("runs/<int:pk>/workflow/", workflow_views.run_workflow, name="workflow_view"),
     path("runs/<int:pk>/workflow/start/", workflow_views.run_workflow_start, name="workflow_start"),
+    # The secured-API lab: sign up, sign in, call both APIs (server-side, in the run's sandbox).
+    path("runs/<int:pk>/secured/", securedapi_views.panel, name="securedapi_panel"),
+    path("runs/<int:pk>/secured/sign-up/", securedapi_views.sign_up, name="securedapi_sign_up"),
+    path("runs/<int:pk>/secured/sign-in/", securedapi_views.sign_in, name="securedapi_sign_in"),
+    path("runs/<int:pk>/secured/sign-out/", securedapi_views.sign_out, name="securedapi_sign_out"),
+    path("runs/<int:pk>/secured/call/", securedapi_views.call_api, name="securedapi_call"),
     # Your own AWS account: connect (role or keys), confirm, and the runs still holding resources.
     path("account/", account_views.account, name="account"),
     path("account/template.yaml", account_views.account_template, name="account_template"),

@@ -13,9 +13,9 @@ It makes three things (pure data here; no AWS calls, no ORM):
   what a run left behind) are read-only.
 - ``ServerlessAcademyLabsBoundary``: a permissions boundary. The role may create IAM roles (a lab's
   Lambda function needs one) only named ``sa-*`` and only with this boundary attached, and may pass
-  them only to Lambda and Step Functions: whatever policy a lab puts on such a role, the function or
-  state machine can do at most what the boundary allows (the labs' tables, buckets and log groups,
-  and invoking the labs' functions). That closes the usual way
+  them only to Lambda, Step Functions and AppSync (a data source's role): whatever policy a lab puts on
+  such a role, the function, state machine or data source can do at most what the boundary allows (the
+  labs' tables, buckets and log groups, and invoking the labs' functions). That closes the usual way
   out of a "may create roles" policy: making a role with more rights than your own.
 
 The same managed policy serves a learner who connects with an IAM user's access key instead:
@@ -27,6 +27,7 @@ from urllib.parse import urlencode
 import yaml
 
 PREFIX = "sa-"
+RUN_TAG = "serverless-academy:run"  # labs.engine.lab.RUN_TAG: every run tags what it creates
 ROLE_NAME = "ServerlessAcademyLabs"
 ACCESS_POLICY_NAME = "ServerlessAcademyLabsAccess"
 BOUNDARY_POLICY_NAME = "ServerlessAcademyLabsBoundary"
@@ -60,7 +61,28 @@ def access_policy() -> dict:
                 "lambda:ListLayers", "lambda:ListLayerVersions", "s3:ListAllMyBuckets", "logs:DescribeLogGroups",
                 "tag:GetResources", "kinesis:ListStreams", "firehose:ListDeliveryStreams", "glue:GetDatabases",
                 "sqs:ListQueues", "lambda:ListEventSourceMappings", "lambda:GetEventSourceMapping",
-                "states:ListStateMachines"]},
+                "states:ListStateMachines", "cognito-idp:ListUserPools",
+                "appsync:ListGraphqlApis"]},
+            # User pools and GraphQL APIs have ids, not names, in their ARNs (like REST APIs): they are limited
+            # to the allowed regions, and may only be created carrying the run's tag.
+            {"Sid": "LabUserPoolsAndGraphqlApisTaggedByARun", "Effect": "Allow", "Resource": "*",
+             "Action": ["cognito-idp:CreateUserPool", "appsync:CreateGraphqlApi"],
+             "Condition": {**_in_regions(), "Null": {f"aws:RequestTag/{RUN_TAG}": "false"}}},
+            {"Sid": "LabUserPools", "Effect": "Allow", "Condition": _in_regions(),
+             "Resource": _sub(f"arn:${{AWS::Partition}}:cognito-idp:*:{account}:userpool/*"), "Action": [
+                "cognito-idp:DescribeUserPool", "cognito-idp:DeleteUserPool", "cognito-idp:CreateUserPoolClient",
+                "cognito-idp:ListUserPoolClients", "cognito-idp:DescribeUserPoolClient",
+                "cognito-idp:UpdateUserPoolClient", "cognito-idp:CreateGroup", "cognito-idp:GetGroup",
+                "cognito-idp:DeleteGroup", "cognito-idp:AdminConfirmSignUp", "cognito-idp:AdminGetUser",
+                "cognito-idp:AdminSetUserPassword", "cognito-idp:AdminAddUserToGroup",
+                "cognito-idp:AdminRemoveUserFromGroup", "cognito-idp:AdminListGroupsForUser"]},
+            {"Sid": "LabGraphqlApis", "Effect": "Allow", "Condition": _in_regions(),
+             "Resource": _sub(f"arn:${{AWS::Partition}}:appsync:*:{account}:apis/*"), "Action": [
+                "appsync:GetGraphqlApi", "appsync:UpdateGraphqlApi", "appsync:DeleteGraphqlApi", "appsync:CreateApiKey",
+                "appsync:ListApiKeys", "appsync:StartSchemaCreation", "appsync:GetSchemaCreationStatus",
+                "appsync:GetIntrospectionSchema", "appsync:CreateDataSource", "appsync:GetDataSource",
+                "appsync:UpdateDataSource", "appsync:CreateResolver", "appsync:GetResolver", "appsync:UpdateResolver",
+                "appsync:TagResource"]},
             {"Sid": "LabTables", "Effect": "Allow", "Condition": _in_regions(),
              "Resource": _sub(f"arn:${{AWS::Partition}}:dynamodb:*:{account}:table/{PREFIX}*"), "Action": [
                 "dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:UpdateTable", "dynamodb:DeleteTable",
@@ -133,6 +155,9 @@ def access_policy() -> dict:
                 "states:DeleteStateMachine", "states:TagResource", "states:UntagResource", "states:ListTagsForResource",
                 "states:StartExecution", "states:ListExecutions", "states:DescribeExecution",
                 "states:GetExecutionHistory", "states:StopExecution"]},
+            # An AppSync data source's service role (the secured-API lab) is passed to AppSync.
+            {"Sid": "PassLabRolesToAppSync", "Effect": "Allow", "Resource": role, "Action": "iam:PassRole",
+             "Condition": {"StringEquals": {"iam:PassedToService": "appsync.amazonaws.com"}}},
             {"Sid": "ReadPolicies", "Effect": "Allow", "Resource": "*",
              "Action": ["iam:GetPolicy", "iam:GetPolicyVersion"]},
             {"Sid": "LabRestApis", "Effect": "Allow", "Condition": _in_regions(),
@@ -180,6 +205,9 @@ def boundary_policy() -> dict:
             {"Sid": "LabBucketObjects", "Effect": "Allow",
              "Resource": [_sub(f"arn:${{AWS::Partition}}:s3:::{PREFIX}*"), _sub(f"arn:${{AWS::Partition}}:s3:::{PREFIX}*/*")],
              "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"]},
+            {"Sid": "LabFunctionsFromAppSync", "Effect": "Allow", "Action": "lambda:InvokeFunction",
+             "Resource": [_sub(f"arn:${{AWS::Partition}}:lambda:*:{account}:function:{PREFIX}*"),
+                          _sub(f"arn:${{AWS::Partition}}:lambda:*:{account}:function:{PREFIX}*:*")]},
             {"Sid": "OwnLogs", "Effect": "Allow",
              "Resource": [_sub(f"arn:${{AWS::Partition}}:logs:*:{account}:log-group:/aws/lambda/{PREFIX}*"),
                           _sub(f"arn:${{AWS::Partition}}:logs:*:{account}:log-group:/aws/lambda/{PREFIX}*:*")],

@@ -208,15 +208,26 @@ def _state_machines(clients, start):
             for m in _paginate(clients.stepfunctions, "list_state_machines", "stateMachines") if m["name"].startswith(start)]
 
 
+def _user_pools(clients, start):
+    return [Leftover("cognito-idp:user-pool", p["Name"], p["Id"])
+            for p in _paginate(clients["cognito-idp"], "list_user_pools", "UserPools", MaxResults=60)
+            if p.get("Name", "").startswith(start)]
+
+
+def _graphql_apis(clients, start):
+    return [Leftover("appsync:graphql-api", a["name"], a["apiId"], a.get("arn", ""))
+            for a in _paginate(clients.appsync, "list_graphql_apis", "graphqlApis") if a.get("name", "").startswith(start)]
+
+
 LISTERS = (("DynamoDB tables", _tables), ("Lambda functions", _functions), ("IAM roles", _roles),
            ("API Gateway REST APIs", _apis), ("S3 buckets", _buckets), ("CloudWatch log groups", _log_groups),
            ("Kinesis data streams", _streams), ("Firehose streams", _delivery_streams),
            ("Glue databases", _glue_databases), ("SQS queues", _queues),
            ("Lambda event source mappings", _event_source_mappings),
-
-           ("Step Functions state machines", _state_machines))
+           ("Step Functions state machines", _state_machines),
+           ("Cognito user pools", _user_pools), ("AppSync GraphQL APIs", _graphql_apis))
 # Services whose resources the listers above already find by name.
-LISTED_BY_NAME = {"dynamodb", "lambda", "iam", "apigateway", "s3", "logs", "states"}
+LISTED_BY_NAME = {"dynamodb", "lambda", "iam", "apigateway", "s3", "logs", "states", "cognito-idp", "appsync"}
 
 
 def find_leftovers(clients, prefix: str) -> tuple[list[Leftover], list[str]]:

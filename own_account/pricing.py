@@ -39,6 +39,12 @@ PRICES = {
     "s3_reads": Price("Amazon S3", "GET and other requests", Decimal("0.0004"), 1_000, "https://aws.amazon.com/s3/pricing/"),
     "s3_storage": Price("Amazon S3", "GB-months of S3 Standard storage", Decimal("0.023"), 1,
                         "https://aws.amazon.com/s3/pricing/"),
+    # Added 2026-12-04 for the secured-API lab. Cognito bills monthly active users; a new pool's default feature
+    # plan is Essentials (US$0.015 per MAU; 10,000 MAUs a month are free for Lite and Essentials).
+    "cognito_mau": Price("Amazon Cognito", "monthly active users (Essentials plan, above the 10,000 free)",
+                         Decimal("0.015"), 1, "https://aws.amazon.com/cognito/pricing/"),
+    "appsync_requests": Price("AWS AppSync", "GraphQL query and mutation operations", Decimal("4.00"), 1_000_000,
+                              "https://aws.amazon.com/appsync/pricing/"),
     "logs_ingest": Price("Amazon CloudWatch Logs", "GB of logs ingested", Decimal("0.50"), 1,
                          "https://aws.amazon.com/cloudwatch/pricing/"),
     # The clickstream lab (prices as of 2026-12-04; Kinesis Data Streams has no free tier).

@@ -78,6 +78,47 @@ def api_call(target: Target, api_id: str, stage: str, method: str, path: str, *,
     return http_request(url, method, body=body, headers=sent)
 
 
+def account_selector(target: Target, service: str) -> str:
+    """The query parameter that names the learner's emulated account on a call whose Authorization
+    header carries a token, not a SigV4 signature (MiniStack reads the account from the credential
+    scope, in the header or in ``X-Amz-Credential``). Only for the local sandbox; AWS needs nothing."""
+    import datetime
+
+    day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d")
+    return urlencode({"X-Amz-Credential": f"{target.access_key_id}/{day}/{target.region}/{service}/aws4_request"})
+
+
+def token_call(target: Target, api_id: str, stage: str, method: str, path: str, *, token: str = "",
+               headers: dict | None = None) -> HttpResult:
+    """Call a REST API stage as a signed-in user's app does: ``token`` (a Cognito JWT, or "" for none)
+    in the Authorization header. In the local sandbox the account goes in the query string, since
+    the header is taken by the token; the function then sees ``X-Amz-Credential`` among its query
+    parameters (AWS sends none)."""
+    url = execute_api_url(target, api_id, stage, quote(path, safe="/{}-_.~%"))
+    if target.is_local:
+        url += "?" + account_selector(target, "execute-api")
+    sent = {name: value for name, value in (headers or {}).items() if name.lower() in REQUEST_HEADERS}
+    if token:
+        sent["Authorization"] = token
+    return http_request(url, method, headers=sent)
+
+
+def graphql_call(target: Target, api_id: str, graphql_url: str, query: str, variables: dict | None = None, *,
+                 token: str = "", api_key: str = "") -> HttpResult:
+    """POST a GraphQL request to an AppSync API with a user pool token, an API key, or neither."""
+    if target.is_local:
+        url = f"{target.endpoint_url.rstrip('/')}/v1/apis/{api_id}/graphql?{account_selector(target, 'appsync')}"
+    else:
+        url = graphql_url
+    sent = {"Content-Type": "application/json"}
+    if token:
+        sent["Authorization"] = token
+    if api_key:
+        sent["x-api-key"] = api_key
+    body = json.dumps({"query": query, "variables": variables or {}}).encode()
+    return http_request(url, "POST", body=body, headers=sent)
+
+
 def signed_headers(target: Target, method: str, url: str, body: bytes | None, headers: dict) -> dict:
     """``headers`` plus a SigV4 signature for execute-api with the target's key."""
     from botocore.auth import SigV4Auth
@@ -148,6 +189,13 @@ class Deployment:
             sent.setdefault("Content-Type", "application/json")
         return api_call(self.target, self.outputs["api_id"], self.outputs["stage"], method, path,
                         query=urlencode(query or {}), body=body, headers=sent)
+
+    def api_with_token(self, method: str, path: str, token: str = "") -> HttpResult:
+        return token_call(self.target, self.outputs["api_id"], self.outputs["stage"], method, path, token=token)
+
+    def graphql(self, query: str, variables: dict | None = None, *, token: str = "", api_key: str = "") -> HttpResult:
+        return graphql_call(self.target, self.outputs["graphql_id"], self.outputs.get("graphql_url", ""), query,
+                            variables, token=token, api_key=api_key)
 
     def website(self, path: str = "/") -> HttpResult:
         if self.target.is_local:

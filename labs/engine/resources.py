@@ -220,6 +220,27 @@ def delete_state_machine(clients, physical_id, name):
     return DELETED
 
 
+def delete_user_pool(clients, physical_id, name):
+    # Its app clients, groups and users go with it. Without the id (the create call's answer never
+    # reached the ledger) the pool is found by name.
+    idp = clients["cognito-idp"]
+    ids = [physical_id] if physical_id and physical_id != name else [
+        pool["Id"] for page in idp.get_paginator("list_user_pools").paginate(MaxResults=60)
+        for pool in page.get("UserPools", []) if pool.get("Name") == name]
+    outcomes = [_gone_if_missing(idp.delete_user_pool, UserPoolId=pool_id) for pool_id in ids]
+    return DELETED if DELETED in outcomes else GONE
+
+
+def delete_graphql_api(clients, physical_id, name):
+    # Its API keys, schema, data sources and resolvers go with it.
+    appsync = clients.appsync
+    ids = [physical_id] if physical_id and physical_id != name else [
+        api["apiId"] for page in appsync.get_paginator("list_graphql_apis").paginate()
+        for api in page.get("graphqlApis", []) if api.get("name") == name]
+    outcomes = [_gone_if_missing(appsync.delete_graphql_api, apiId=api_id) for api_id in ids]
+    return DELETED if DELETED in outcomes else GONE
+
+
 KINDS: dict[str, Kind] = {
     "dynamodb:table": Kind("DynamoDB table", delete_table,
                            lambda pid, name: f"aws dynamodb delete-table --table-name {pid}"),
@@ -243,6 +264,10 @@ KINDS: dict[str, Kind] = {
                                  f"aws lambda delete-layer-version --layer-name {name.split()[0]} --version-number <N>"),
     "sqs:queue": Kind("SQS queue", delete_queue,
                       lambda pid, name: f"aws sqs delete-queue --queue-url {pid or '$(aws sqs get-queue-url --queue-name ' + name + ' --query QueueUrl --output text)'}"),
+    "cognito-idp:user-pool": Kind("Cognito user pool", delete_user_pool,
+                                  lambda pid, name: f"aws cognito-idp delete-user-pool --user-pool-id {pid or '<id of ' + name + '>'}"),
+    "appsync:graphql-api": Kind("AppSync GraphQL API", delete_graphql_api,
+                                lambda pid, name: f"aws appsync delete-graphql-api --api-id {pid or '<id of ' + name + '>'}"),
     "sns:topic": Kind("SNS topic", delete_topic,
                       lambda pid, name: f"aws sns delete-topic --topic-arn {pid or '<arn of ' + name + '>'}"),
     "lambda:event-source-mapping": Kind("Lambda event source mapping", delete_event_source_mapping,

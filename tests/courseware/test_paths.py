@@ -9,6 +9,7 @@ from quizzes.models import Attempt
 from tests.factories import CheatSheetFactory, QuizFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+MODEL_LABS = {"fullstack", "video"}
 
 
 def test_service_names_match_across_the_apps():
@@ -17,6 +18,7 @@ def test_service_names_match_across_the_apps():
     assert "fullstack" in [lab.slug for lab in paths.labs_for_services(["DynamoDB"])]
     assert "video" not in [lab.slug for lab in paths.labs_for_services(["DynamoDB"])]
     assert paths.labs_for_services(["Amazon Macie"]) == []
+    assert [lab.slug for lab in paths.labs_for_services(["Cognito"])] == ["securedapi"]
 
 
 def test_a_sheet_ends_with_its_practice_quiz_and_best_score_and_the_labs_that_build_it(client):
@@ -54,8 +56,9 @@ def test_the_dashboard_study_next_spans_sheet_quiz_and_lab(client):
 
 
 def test_a_question_links_the_lab_step_that_builds_what_it_asks_about():
-    def steps(services):
-        return [(link.lab.slug, link.number, link.step.slug) for link in paths.lab_steps_for_services(services)]
+    def steps(services, labs=MODEL_LABS):
+        return [(link.lab.slug, link.number, link.step.slug) for link in paths.lab_steps_for_services(services)
+                if link.lab.slug in labs]
 
     # (at most two labs, the earliest in the catalog among those that match best)
     assert steps(["API Gateway", "Lambda"])[0] == ("fullstack", 3, "api")  # the first service counts most
@@ -63,6 +66,8 @@ def test_a_question_links_the_lab_step_that_builds_what_it_asks_about():
     assert steps(["Lambda"]) == [("fullstack", 2, "function"), ("video", 3, "function")]  # as good in both labs
     assert steps(["S3"]) == [("fullstack", 4, "website"), ("video", 1, "buckets")]
     assert steps(["Amazon Macie"]) == [] and steps([]) == []
+    assert steps(["Cognito", "API Gateway"], {"securedapi"}) == [("securedapi", 1, "users")]
+    assert steps(["AppSync"], {"securedapi"}) == [("securedapi", 5, "graphql")]
 
 
 def test_the_explanation_after_answering_links_that_lab_step(client):

@@ -141,5 +141,62 @@ def aws_world(moto_aws, settings, monkeypatch):  # noqa: F811
         return original(self, region_name, role_session_name, role_arn, policy, duration, external_id)
 
     monkeypatch.setattr(STSBackend, "assume_role", assume_role)
+    appsync_stand_in(monkeypatch)
     yield world
     accounts.forget_site_account()
+
+
+# moto 5.2 has AppSync APIs, keys and schemas but no data sources or resolvers ("Not yet implemented");
+# the secured-API lab makes both. A stand-in answers those calls from memory, per API, as AWS would. moto's
+# GetIntrospectionSchema also drops the schema's directives (AWS keeps them with includeDirectives), so
+# the stand-in serves the SDL StartSchemaCreation was given.
+APPSYNC_STAND_IN = {"CreateDataSource", "GetDataSource", "UpdateDataSource", "CreateResolver", "GetResolver",
+                    "UpdateResolver"}
+
+
+def appsync_stand_in(monkeypatch):
+    from botocore.awsrequest import AWSResponse
+
+    store: dict = {}
+
+    def remember(params, model, context, **kwargs):
+        if model.name in APPSYNC_STAND_IN or model.name == "GetIntrospectionSchema":
+            context["stand_in_params"] = dict(params)
+        if model.name == "StartSchemaCreation":  # moto handles it; the SDL is kept for the introspection
+            definition = params["definition"]
+            store.setdefault(params["apiId"], {})["sdl"] = definition if isinstance(definition, bytes) else definition.encode()
+
+    def answer(model, context, **kwargs):
+        import io
+
+        if model.name == "GetIntrospectionSchema":
+            sdl = store.get(context.get("stand_in_params", {}).get("apiId"), {}).get("sdl")
+            return None if sdl is None else (AWSResponse("", 200, {}, None), {
+                "schema": io.BytesIO(sdl), "ResponseMetadata": {"HTTPStatusCode": 200}})
+        if model.name not in APPSYNC_STAND_IN:
+            return None
+        params = context.get("stand_in_params", {})
+        api = store.setdefault(params.get("apiId"), {})
+        if model.name.endswith("DataSource"):
+            key, shape = ("ds", params["name"]), "dataSource"
+        else:
+            key, shape = ("resolver", params["typeName"], params["fieldName"]), "resolver"
+        if model.name.startswith("Get"):
+            if key not in api:
+                return AWSResponse("", 404, {}, None), {
+                    "Error": {"Code": "NotFoundException", "Message": f"{key[-1]} not found"},
+                    "ResponseMetadata": {"HTTPStatusCode": 404}}
+        else:
+            api[key] = {k: v for k, v in params.items() if k != "apiId"}
+        return AWSResponse("", 200, {}, None), {shape: api[key], "ResponseMetadata": {"HTTPStatusCode": 200}}
+
+    original = aws.client
+
+    def client(target, service):
+        made = original(target, service)
+        if service == "appsync":
+            made.meta.events.register_first("before-parameter-build.appsync", remember)
+            made.meta.events.register_first("before-call.appsync", answer)
+        return made
+
+    monkeypatch.setattr(aws, "client", client)

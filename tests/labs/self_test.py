@@ -100,5 +100,7 @@ def inventory(target: aws.Target) -> dict[str, list[str]]:
         "firehose streams": clients.firehose.list_delivery_streams().get("DeliveryStreamNames", []),
         "glue databases": [d["Name"] for d in clients.glue.get_databases().get("DatabaseList", [])],
         "state machines": [m["name"] for m in clients.stepfunctions.list_state_machines().get("stateMachines", [])],
+        "user pools": [p["Name"] for p in clients["cognito-idp"].list_user_pools(MaxResults=60).get("UserPools", [])],
+        "graphql apis": [a["name"] for a in clients.appsync.list_graphql_apis().get("graphqlApis", [])],
     }
     return {kind: names for kind, names in found.items() if names}

@@ -107,6 +107,11 @@ def test_the_access_policy_is_scoped_to_the_lab_prefix_regions_and_the_boundary(
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         if statement["Effect"] == "Deny":
             continue
+        if resources == ["*"] and f"aws:RequestTag/{aws_role.RUN_TAG}" in json.dumps(statement.get("Condition")):
+            # Creating what has an id, not a name, in its ARN: only in the allowed regions, tagged with a run.
+            assert all(action.split(":")[1].startswith("Create") for action in statement["Action"]), statement
+            assert "aws:RequestedRegion" in json.dumps(statement["Condition"])
+            continue
         if resources == ["*"]:
             # Unscoped only for reads that cannot be scoped: finding what runs left, reading policies.
             assert all(action.split(":")[1].startswith(("List", "Describe", "Get")) for action in statement["Action"]), statement
@@ -117,7 +122,7 @@ def test_the_access_policy_is_scoped_to_the_lab_prefix_regions_and_the_boundary(
             # for a function named sa-*), Glue's catalog (its databases are sa_*), Athena's primary workgroup.
             scoped_by_function = "sa-*" in json.dumps(statement.get("Condition", {}).get("ArnLike", {}))
             assert ("sa-*" in arn or ":apigateway:" in arn or "sa_*" in arn or arn.endswith(":catalog")
-                    or arn.endswith(":workgroup/primary") or (":event-source-mapping:" in arn and scoped_by_function)), arn
+                    or arn.endswith(":workgroup/primary") or ":cognito-idp:" in arn or ":appsync:" in arn or (":event-source-mapping:" in arn and scoped_by_function)), arn
     create = next(s for s in policy["Statement"] if s["Sid"] == "LabRolesOnlyWithTheBoundary")
     assert create["Condition"]["StringEquals"]["iam:PermissionsBoundary"]["Fn::Sub"].endswith(aws_role.BOUNDARY_POLICY_NAME)
     passing = next(s for s in policy["Statement"] if s["Sid"] == "PassLabRolesToLambdaOnly")
