@@ -114,3 +114,17 @@ def test_no_source_file_is_over_400_lines():
     long = {str(path.relative_to(ROOT)): count for path in project_sources().values()
             if (count := len(path.read_text().splitlines())) > MAX_LINES}
     assert not long, f"Split these by concern (over {MAX_LINES} lines): {long}"
+
+
+def test_the_models_and_their_migrations_agree():
+    """A model change without its migration (even a help text) would surprise the next `migrate`."""
+    import io
+
+    import pytest
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    try:
+        call_command("makemigrations", "--check", "--dry-run", stdout=out, stderr=out)
+    except SystemExit as exit_:
+        pytest.fail(f"Missing migrations (exit {exit_.code}):\n{out.getvalue()}")
