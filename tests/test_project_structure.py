@@ -116,7 +116,7 @@ def test_no_source_file_is_over_400_lines():
     assert not long, f"Split these by concern (over {MAX_LINES} lines): {long}"
 
 
-def test_the_models_and_their_migrations_agree():
+def test_the_models_and_their_migrations_agree(db):
     """A model change without its migration (even a help text) would surprise the next `migrate`."""
     import io
 
