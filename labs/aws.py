@@ -33,6 +33,7 @@ NOT_FOUND_CODES = frozenset({
     "NoSuchBucket", "NoSuchKey", "NotFound", "404",  # S3 (HEAD requests have no error body)
     "NoSuchWebsiteConfiguration", "NoSuchBucketPolicy", "NoSuchTagSet",
     "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist",  # SQS (query and JSON protocols)
+    "NoSuchDistribution", "NoSuchFunctionExists", "NoSuchOriginAccessControl",  # CloudFront
 })
 
 

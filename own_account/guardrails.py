@@ -170,10 +170,31 @@ def _log_groups(clients, start):
             for g in _paginate(clients.logs, "describe_log_groups", "logGroups", logGroupNamePrefix=prefix)]
 
 
+def _distributions(clients, start):
+    # Distributions have ids, not names: a lab names its own in the Comment.
+    from labs.toolkit.cloudfront import distributions
+
+    return [Leftover("cloudfront:distribution", d.get("Comment", ""), d["Id"], d.get("ARN", ""))
+            for d in distributions(clients.cloudfront) if (d.get("Comment") or "").startswith(start)]
+
+
+def _cloudfront_functions(clients, start):
+    items = clients.cloudfront.list_functions().get("FunctionList", {}).get("Items", []) or []
+    return [Leftover("cloudfront:function", f["Name"], f["Name"], f.get("FunctionMetadata", {}).get("FunctionARN", ""))
+            for f in items if f["Name"].startswith(start)]
+
+
+def _origin_access_controls(clients, start):
+    items = clients.cloudfront.list_origin_access_controls().get("OriginAccessControlList", {}).get("Items", []) or []
+    return [Leftover("cloudfront:origin-access-control", o["Name"], o["Id"]) for o in items if o["Name"].startswith(start)]
+
+
 LISTERS = (("DynamoDB tables", _tables), ("Lambda functions", _functions), ("IAM roles", _roles),
-           ("API Gateway REST APIs", _apis), ("S3 buckets", _buckets), ("CloudWatch log groups", _log_groups))
+           ("API Gateway REST APIs", _apis), ("S3 buckets", _buckets), ("CloudWatch log groups", _log_groups),
+           ("CloudFront distributions", _distributions), ("CloudFront Functions", _cloudfront_functions),
+           ("CloudFront origin access controls", _origin_access_controls))
 # Services whose resources the listers above already find by name.
-LISTED_BY_NAME = {"dynamodb", "lambda", "iam", "apigateway", "s3", "logs"}
+LISTED_BY_NAME = {"dynamodb", "lambda", "iam", "apigateway", "s3", "logs", "cloudfront"}
 
 
 def find_leftovers(clients, prefix: str) -> tuple[list[Leftover], list[str]]:

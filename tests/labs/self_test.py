@@ -96,5 +96,11 @@ def inventory(target: aws.Target) -> dict[str, list[str]]:
         "log groups": [g["logGroupName"] for g in clients.logs.describe_log_groups()["logGroups"]],
         "queues": clients.sqs.list_queues().get("QueueUrls", []),
         "topics": [t["TopicArn"] for t in clients.sns.list_topics().get("Topics", [])],
+        "distributions": [d["Id"] for d in clients.cloudfront.list_distributions().get("DistributionList", {}).get(
+            "Items", []) or []],
+        "cloudfront functions": [f["Name"] for f in clients.cloudfront.list_functions().get("FunctionList", {}).get(
+            "Items", []) or []],
+        "origin access controls": [o["Id"] for o in clients.cloudfront.list_origin_access_controls().get(
+            "OriginAccessControlList", {}).get("Items", []) or []],
     }
     return {kind: names for kind, names in found.items() if names}
