@@ -65,7 +65,9 @@ def ensure_function_published(ctx: Context, *, name: str, code: bytes, runtime: 
     else:
         current, etag = function_code(cloudfront, name, "DEVELOPMENT")
         if current != code or described["FunctionSummary"]["FunctionConfig"].get("Runtime") != runtime:
-            etag = cloudfront.update_function(Name=name, IfMatch=etag, FunctionConfig=config, FunctionCode=code)["ETag"]
+            cloudfront.update_function(Name=name, IfMatch=etag, FunctionConfig=config, FunctionCode=code)
+            # The ETag changed; read it back (MiniStack 1.5.33's UpdateFunction answer carries none).
+            etag = cloudfront.describe_function(Name=name, Stage="DEVELOPMENT")["ETag"]
     live, _ = function_code(cloudfront, name, "LIVE")
     if live != code:
         cloudfront.publish_function(Name=name, IfMatch=etag)

@@ -42,10 +42,10 @@ def pass_through_function(ctx: Context) -> None:
     cloudfront, name = ctx.clients.cloudfront, viewer_function_name(ctx.name)
     etag = cloudfront.describe_function(Name=name, Stage="DEVELOPMENT")["ETag"]
     described = cloudfront.describe_function(Name=name, Stage="DEVELOPMENT")["FunctionSummary"]["FunctionConfig"]
-    etag = cloudfront.update_function(Name=name, IfMatch=etag, FunctionCode=PASS_THROUGH,
-                                      FunctionConfig={"Comment": described.get("Comment", ""),
-                                                      "Runtime": described["Runtime"]})["ETag"]
-    cloudfront.publish_function(Name=name, IfMatch=etag)
+    cloudfront.update_function(Name=name, IfMatch=etag, FunctionCode=PASS_THROUGH,
+                               FunctionConfig={"Comment": described.get("Comment", ""), "Runtime": described["Runtime"]})
+    # Read the new ETag back (MiniStack 1.5.33's UpdateFunction answer carries none).
+    cloudfront.publish_function(Name=name, IfMatch=cloudfront.describe_function(Name=name, Stage="DEVELOPMENT")["ETag"])
 
 
 CASES = (
