@@ -57,7 +57,8 @@ def access_policy() -> dict:
             {"Sid": "FindWhatRunsLeft", "Effect": "Allow", "Resource": "*", "Action": [
                 "iam:ListAccountAliases", "iam:ListRoles", "dynamodb:ListTables", "lambda:ListFunctions",
                 "lambda:ListLayers", "lambda:ListLayerVersions", "s3:ListAllMyBuckets", "logs:DescribeLogGroups",
-                "tag:GetResources"]},
+                "tag:GetResources", "cloudfront:ListDistributions", "cloudfront:ListFunctions",
+                "cloudfront:ListOriginAccessControls"]},
             {"Sid": "LabTables", "Effect": "Allow", "Condition": _in_regions(),
              "Resource": _sub(f"arn:${{AWS::Partition}}:dynamodb:*:{account}:table/{PREFIX}*"), "Action": [
                 "dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:UpdateTable", "dynamodb:DeleteTable",
@@ -73,7 +74,11 @@ def access_policy() -> dict:
                 "lambda:TagResource", "lambda:UntagResource", "lambda:ListTags",
                 "lambda:PutFunctionEventInvokeConfig", "lambda:GetFunctionEventInvokeConfig",
                 "lambda:DeleteFunctionEventInvokeConfig", "lambda:PublishLayerVersion",
-                "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency"]},  # teardown stops new invocations first
+                "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency",  # teardown stops new invocations first
+                # Lambda@Edge (the edge lab): a numbered version, and the replication CloudFront starts when a
+                # distribution associates it (and stops when the association goes).
+                "lambda:PublishVersion", "lambda:ListVersionsByFunction", "lambda:EnableReplication*",
+                "lambda:DisableReplication*"]},
             {"Sid": "LabLayerVersions", "Effect": "Allow", "Condition": _in_regions(),
              "Resource": _sub(f"arn:${{AWS::Partition}}:lambda:*:{account}:layer:{PREFIX}*:*"), "Action": [
                 "lambda:GetLayerVersion", "lambda:DeleteLayerVersion"]},
@@ -81,10 +86,30 @@ def access_policy() -> dict:
              "Action": ["iam:CreateRole", "iam:PutRolePolicy"],
              "Condition": {"StringEquals": {"iam:PermissionsBoundary": boundary}}},
             {"Sid": "LabRoles", "Effect": "Allow", "Resource": role, "Action": [
-                "iam:GetRole", "iam:DeleteRole", "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:ListRolePolicies",
+                "iam:GetRole", "iam:DeleteRole", "iam:UpdateAssumeRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:ListRolePolicies",
                 "iam:ListAttachedRolePolicies", "iam:DetachRolePolicy", "iam:TagRole", "iam:UntagRole"]},
             {"Sid": "PassLabRolesToLambdaOnly", "Effect": "Allow", "Resource": role, "Action": "iam:PassRole",
              "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}},
+            # CloudFront creates these service-linked roles the first time a distribution uses Lambda@Edge.
+            {"Sid": "LambdaEdgeServiceLinkedRoles", "Effect": "Allow", "Action": "iam:CreateServiceLinkedRole",
+             "Resource": [_sub(f"arn:${{AWS::Partition}}:iam::{account}:role/aws-service-role/replicator.lambda.amazonaws.com/*"),
+                          _sub(f"arn:${{AWS::Partition}}:iam::{account}:role/aws-service-role/logger.cloudfront.amazonaws.com/*")],
+             "Condition": {"StringEquals": {"iam:AWSServiceName": ["replicator.lambda.amazonaws.com",
+                                                                   "logger.cloudfront.amazonaws.com"]}}},
+            # CloudFront is global (no region condition). Functions carry their names in their ARNs; distributions
+            # and origin access controls carry ids, so those are limited to the account's.
+            {"Sid": "LabCloudFrontFunctions", "Effect": "Allow",
+             "Resource": _sub(f"arn:${{AWS::Partition}}:cloudfront::{account}:function/{PREFIX}*"), "Action": [
+                "cloudfront:CreateFunction", "cloudfront:DescribeFunction", "cloudfront:GetFunction",
+                "cloudfront:UpdateFunction", "cloudfront:PublishFunction", "cloudfront:TestFunction",
+                "cloudfront:DeleteFunction"]},
+            {"Sid": "LabDistributions", "Effect": "Allow",
+             "Resource": [_sub(f"arn:${{AWS::Partition}}:cloudfront::{account}:distribution/*"),
+                          _sub(f"arn:${{AWS::Partition}}:cloudfront::{account}:origin-access-control/*")], "Action": [
+                "cloudfront:CreateDistribution", "cloudfront:GetDistribution", "cloudfront:GetDistributionConfig",
+                "cloudfront:UpdateDistribution", "cloudfront:DeleteDistribution", "cloudfront:TagResource",
+                "cloudfront:ListTagsForResource", "cloudfront:CreateOriginAccessControl",
+                "cloudfront:GetOriginAccessControl", "cloudfront:DeleteOriginAccessControl"]},
             {"Sid": "ReadPolicies", "Effect": "Allow", "Resource": "*",
              "Action": ["iam:GetPolicy", "iam:GetPolicyVersion"]},
             {"Sid": "LabRestApis", "Effect": "Allow", "Condition": _in_regions(),
@@ -134,7 +159,10 @@ def boundary_policy() -> dict:
              "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"]},
             {"Sid": "OwnLogs", "Effect": "Allow",
              "Resource": [_sub(f"arn:${{AWS::Partition}}:logs:*:{account}:log-group:/aws/lambda/{PREFIX}*"),
-                          _sub(f"arn:${{AWS::Partition}}:logs:*:{account}:log-group:/aws/lambda/{PREFIX}*:*")],
+                          _sub(f"arn:${{AWS::Partition}}:logs:*:{account}:log-group:/aws/lambda/{PREFIX}*:*"),
+                          # Lambda@Edge logs where it ran, to /aws/lambda/us-east-1.<function>.
+                          _sub(f"arn:${{AWS::Partition}}:logs:*:{account}:log-group:/aws/lambda/us-east-1.{PREFIX}*"),
+                          _sub(f"arn:${{AWS::Partition}}:logs:*:{account}:log-group:/aws/lambda/us-east-1.{PREFIX}*:*")],
              "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]},
         ],
     }

@@ -32,7 +32,8 @@ SECURITY_HEADERS = {
 }
 # What one run uses in AWS, for its cost estimate (a generous count).
 USAGE = {
-    "cloudfront_requests": 200, "cloudfront_functions": 200, "lambda_edge_requests": 100,
+    "cloudfront_requests": 200, "cloudfront_transfer_gb": 200 * 2 / 1_000_000, "cloudfront_functions": 200,
+    "lambda_edge_requests": 100,
     "lambda_edge_gb_seconds": 100 * 0.125 * 0.05,  # 128 MB, 50 ms
     "lambda_requests": 10, "s3_writes": 20, "s3_reads": 200, "s3_storage": 0.0001 * 2 / 730,
     "logs_ingest": 0.001,
