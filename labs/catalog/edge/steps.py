@@ -33,7 +33,7 @@ def apply_origin(ctx: Context) -> None:
     s3 = ctx.clients.s3
     for key, body, kind in buckets.site_files(FOLDER / "site", SITE_FILES):
         s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=kind)
-    ctx.outputs["bucket"] = bucket
+    ctx.outputs["origin_bucket"] = bucket
 
 
 def check_origin(ctx: Context) -> CheckResult:
@@ -53,7 +53,7 @@ def check_origin(ctx: Context) -> CheckResult:
     if absent:
         return CheckResult.failed(f"The bucket {bucket} lacks {', '.join(absent)}: upload the site's files "
                                   "(keys in lower case, each folder with its index.html).")
-    ctx.outputs["bucket"] = bucket
+    ctx.outputs["origin_bucket"] = bucket
     return CheckResult.passed(f"Bucket {bucket} is private (all public access blocked) and holds the site's "
                               f"{len(SITE_FILES)} files.", Found("s3:bucket", bucket, bucket, f"arn:aws:s3:::{bucket}"))
 

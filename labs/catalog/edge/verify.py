@@ -11,8 +11,9 @@ AWS account every check reads the headers CloudFront really sent.
 from django.conf import settings
 
 from labs.catalog.edge import viewer
-from labs.catalog.edge.names import SECURITY_HEADERS, distribution_comment, function_name
+from labs.catalog.edge.names import SECURITY_HEADERS, bucket_name, distribution_comment, function_name
 from labs.engine.lab import CheckResult, Context, VerifyCheck
+from labs.toolkit import buckets
 from labs.toolkit import cloudfront as cdn
 from labs.toolkit.functions import log_tail
 
@@ -81,7 +82,9 @@ def verify_https(ctx: Context) -> CheckResult:
 
 
 def verify_private_origin(ctx: Context) -> CheckResult:
-    bucket = ctx.outputs.get("bucket") or ""
+    bucket = bucket_name(ctx.name, ctx.account_id)
+    if not buckets.exists(ctx.clients.s3, bucket):
+        return CheckResult.failed(f"There is no bucket {bucket}: do step 1.")
     target = ctx.deployment.target
     if target.is_local:
         answer = _anonymous(f"{target.endpoint_url.rstrip('/')}/{bucket}/index.html")
