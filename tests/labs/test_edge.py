@@ -26,6 +26,7 @@ from labs.engine.lab import function_zip
 from labs.models import LabRun
 from labs.toolkit import cloudfront as cdn
 from own_account import aws_role
+from tests.labs.aws_world import aws_world  # noqa: F401 - a fixture
 from tests.labs.test_sam_and_catalog import CloudFormationLoader, NoManagedPolicies
 
 LAB = get_lab("edge")
@@ -235,3 +236,40 @@ def test_the_cli_runs_the_edge_lab_to_a_clean_pass(sandbox_url, capsys):
     clients = aws.Clients(aws.target_for(run.sandbox))
     assert cdn.find_distribution(clients.cloudfront, f"{run.prefix}-cdn") is None
     assert not [f for f in clients.lambda_.list_functions()["Functions"] if run.prefix in f["FunctionName"]]
+
+
+# The teardown in a (mocked) AWS account, while CloudFront still holds the function's replicas ------------
+
+@pytest.mark.django_db
+def test_teardown_reports_the_edge_function_as_pending_then_a_retry_deletes_it(aws_world, learner, monkeypatch):
+    from moto.awslambda.exceptions import InvalidParameterValueException
+    from moto.awslambda.models import LambdaBackend
+
+    from labs.models import LedgerEntry
+    from tests.labs.test_guardrails import act, start, tear_down
+
+    run = start(learner, aws_world.connect(learner), lab=LAB)
+    for step in LAB.steps:
+        run = act(run, "apply", step.slug)
+    assert run.step_states == {step.slug: "passed" for step in LAB.steps}, run.message
+    real_delete = LambdaBackend.delete_function
+
+    def replicated(self, function_name, qualifier=None):
+        raise InvalidParameterValueException(
+            f"Lambda was unable to delete arn:aws:lambda:us-east-1:1:function:{function_name}:1 because it is a "
+            "replicated function. Please see our documentation for Deleting Lambda@Edge Functions and Replicas.")
+
+    monkeypatch.setattr(LambdaBackend, "delete_function", replicated)
+    run = tear_down(run)
+    assert run.status == LabRun.Status.TEARDOWN_FAILED
+    assert run.message.startswith("Teardown is waiting on AWS, nothing failed"), run.message
+    entry = run.ledger.get(kind="lambda:function")
+    assert entry.status == LedgerEntry.Status.DELETE_FAILED and entry.error.startswith("Pending deletion:")
+    assert run.events.filter(kind="teardown", status="info", message__startswith="Deletion pending").exists()
+    # Everything else went, the distribution first (disabled, then deleted with its ETag).
+    assert run.ledger.get(kind="cloudfront:distribution").status == LedgerEntry.Status.DELETED
+    assert run.ledger.filter(status=LedgerEntry.Status.DELETE_FAILED).count() == 1
+
+    monkeypatch.setattr(LambdaBackend, "delete_function", real_delete)  # hours later: the replicas are gone
+    run = tear_down(run)
+    assert run.status == LabRun.Status.CLEANED, run.message
