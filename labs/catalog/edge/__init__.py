@@ -29,9 +29,10 @@ LAB = Lab(
     use_case=_text("use_case"),
     services=("Amazon CloudFront", "CloudFront Functions", "Lambda@Edge", "AWS Lambda", "Amazon S3", "AWS IAM"),
     minutes=35,
-    aws_cost="Well under US$0.01 a run in requests; CloudFront, its functions and Lambda@Edge bill per request and "
-             "the AWS Free Tier covers a run. Deploying and deleting the distribution takes minutes in AWS, and the "
-             "Lambda@Edge function can be deleted only hours later (it costs nothing meanwhile).",
+    aws_cost="Well under US$0.01 a run: CloudFront, CloudFront Functions and Lambda@Edge bill per request (Lambda@Edge "
+             "also per GB-second, with no free tier; a run makes about a hundred invocations). Deploying and deleting "
+             "the distribution takes minutes in AWS, and the Lambda@Edge function can be deleted only hours later "
+             "(it costs nothing meanwhile).",
     diagram="labs/diagrams/edge.svg",
     parts={"viewer": "Viewer", "distribution": "CloudFront", "viewer_function": "CloudFront Function",
            "edge_function": "Lambda@Edge", "role": "IAM role", "bucket": "S3 bucket"},
