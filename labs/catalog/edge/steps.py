@@ -2,12 +2,12 @@
 origin-response Lambda@Edge function (a published version), and the distribution that ties them
 together with an origin access control. Each ``apply`` is idempotent; each ``check`` explains."""
 
-import json
 from pathlib import Path
 
 from labs.catalog.edge import edge_rules
 from labs.catalog.edge.names import (
-    EDGE_REGION, FUNCTION_SOURCE, HANDLER, MEMORY, POLICY_NAME, RUNTIME, SITE_FILES, TIMEOUT,
+    EDGE_REGION, FUNCTION_SOURCE, HANDLER, MEMORY, ORIGIN_TIMEOUT_MAX, POLICY_NAME, RUNTIME, SITE_FILES, TIMEOUT,
+    VIEWER_MEMORY_MAX, VIEWER_TIMEOUT_MAX,
     VIEWER_FUNCTION_FILE, VIEWER_FUNCTION_MAX_BYTES, VIEWER_FUNCTION_RUNTIME, bucket_name, function_name, role_name,
     viewer_function_name,
 )
@@ -147,10 +147,14 @@ def check_edge_function(ctx: Context) -> CheckResult:
         return CheckResult.failed(problem)
     ctx.outputs["edge_version_arn"] = version["FunctionArn"]
     log_group = f"/aws/lambda/{function}"
+    viewer = edge_rules.viewer_limits_problem(config)
+    limits = (f"Within the origin-response limits (at most {ORIGIN_TIMEOUT_MAX} s); " +
+              (f"{viewer}." if viewer else f"it would fit a viewer trigger too (at most {VIEWER_MEMORY_MAX} MB and "
+                                           f"{VIEWER_TIMEOUT_MAX} s)."))
     return CheckResult.passed(
         f"Function {function} ({RUNTIME}, {config.get('MemorySize')} MB, {config.get('Timeout')} s, no environment "
         f"variables) is in {EDGE_REGION}, runs as {role} (trusted by Lambda and Lambda@Edge), and version "
-        f"{version['Version']} publishes its current code.",
+        f"{version['Version']} publishes its current code. {limits}",
         Found("iam:role", role, role, found_role["Role"]["Arn"]),
         Found("lambda:function", function, function, config["FunctionArn"]),
         Found("logs:log-group", log_group, log_group),
