@@ -241,7 +241,7 @@ def test_the_cli_runs_the_edge_lab_to_a_clean_pass(sandbox_url, capsys):
 # The teardown in a (mocked) AWS account, while CloudFront still holds the function's replicas ------------
 
 @pytest.mark.django_db
-def test_teardown_reports_the_edge_function_as_pending_then_a_retry_deletes_it(aws_world, learner, monkeypatch):
+def test_teardown_reports_the_edge_function_as_pending_then_a_retry_deletes_it(aws_world, learner, monkeypatch, client):
     from moto.awslambda.exceptions import InvalidParameterValueException
     from moto.awslambda.models import LambdaBackend
 
@@ -269,7 +269,12 @@ def test_teardown_reports_the_edge_function_as_pending_then_a_retry_deletes_it(a
     # Everything else went, the distribution first (disabled, then deleted with its ETag).
     assert run.ledger.get(kind="cloudfront:distribution").status == LedgerEntry.Status.DELETED
     assert run.ledger.filter(status=LedgerEntry.Status.DELETE_FAILED).count() == 1
+    assert run.teardown_pending
+    client.force_login(learner)
+    page = client.get(run.get_absolute_url()).content.decode()
+    assert "Deletion pending at AWS" in page and "Teardown failed" not in page
 
     monkeypatch.setattr(LambdaBackend, "delete_function", real_delete)  # hours later: the replicas are gone
     run = tear_down(run)
     assert run.status == LabRun.Status.CLEANED, run.message
+    assert not run.teardown_pending
