@@ -278,3 +278,31 @@ def test_teardown_reports_the_edge_function_as_pending_then_a_retry_deletes_it(a
     run = tear_down(run)
     assert run.status == LabRun.Status.CLEANED, run.message
     assert not run.teardown_pending
+
+
+# By hand: each step's AWS CLI tab, and in another run its Python tab, run as written -------------------
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("tab", ["AWS CLI", "Python (boto3)"])
+def test_the_edge_lab_built_by_hand_from_a_tab_passes_its_checks_and_verify(sandbox_url, tab, tmp_path):
+    from labs import services
+    from tests.factories import UserFactory
+    from tests.labs.test_by_hand import as_shell, request, tab_code
+
+    run = services.lab_run_start(user=UserFactory(), lab=LAB, mode=LabRun.Mode.GUIDED,
+                                 website_origin="http://testserver", explore_seconds=0)
+    for step in LAB.steps:
+        call_command("lab", "shell", str(run.pk), "-c", as_shell(tab, tab_code(step.instructions, tab)),
+                     "--dir", str(tmp_path / step.slug))
+        run = request(run, LabRun.Action.CHECK, step.slug)
+        assert run.step_states[step.slug] == "passed", (
+            f"{tab}, step {step.slug}: " + run.events.filter(step=step.slug).order_by("-id").first().message)
+    run = request(run, LabRun.Action.VERIFY)
+    assert run.verify_state == "passed", run.message
+    call_command("lab", "teardown", str(run.pk))
+    run.refresh_from_db()
+    assert run.status == LabRun.Status.CLEANED, run.message
+    clients = aws.Clients(aws.target_for(run.sandbox))
+    assert cdn.find_distribution(clients.cloudfront, f"{run.prefix}-cdn") is None
+    assert not [f for f in clients.cloudfront.list_functions().get("FunctionList", {}).get("Items", []) or []
+                if f["Name"].startswith(run.prefix)]

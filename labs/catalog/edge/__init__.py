@@ -59,5 +59,6 @@ LAB = Lab(
     runtime=RUNTIME,
     sabotage=sabotage.CASES,
     usage=USAGE,
+    site_files=steps.site_files,
     order=80,
 )

@@ -24,6 +24,11 @@ def viewer_function_code() -> bytes:
     return (FOLDER / "cloudfront" / VIEWER_FUNCTION_FILE).read_bytes()
 
 
+def site_files(api_url: str = "") -> list[tuple[str, bytes, str]]:
+    """The site a learner uploads by hand (website.zip on the run page); it calls no API."""
+    return buckets.site_files(FOLDER / "site", SITE_FILES)
+
+
 # Step 1: the private origin bucket ----------------------------------------------------------
 
 def apply_origin(ctx: Context) -> None:
@@ -31,7 +36,7 @@ def apply_origin(ctx: Context) -> None:
     buckets.ensure_bucket(ctx, bucket)
     buckets.ensure_private(ctx, bucket)
     s3 = ctx.clients.s3
-    for key, body, kind in buckets.site_files(FOLDER / "site", SITE_FILES):
+    for key, body, kind in site_files():
         s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=kind)
     ctx.outputs["origin_bucket"] = bucket
 
