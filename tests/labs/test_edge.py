@@ -26,7 +26,7 @@ from labs.engine.lab import function_zip
 from labs.models import LabRun
 from labs.toolkit import cloudfront as cdn
 from own_account import aws_role
-from tests.labs.aws_world import aws_world  # noqa: F401 - a fixture
+from tests.labs.aws_world import QUIET_MOTO, aws_world  # noqa: F401 - aws_world is a fixture
 from tests.labs.test_sam_and_catalog import CloudFormationLoader, NoManagedPolicies
 
 LAB = get_lab("edge")
@@ -240,6 +240,7 @@ def test_the_cli_runs_the_edge_lab_to_a_clean_pass(sandbox_url, capsys):
 
 # The teardown in a (mocked) AWS account, while CloudFront still holds the function's replicas ------------
 
+@QUIET_MOTO
 @pytest.mark.django_db
 def test_teardown_reports_the_edge_function_as_pending_then_a_retry_deletes_it(aws_world, learner, monkeypatch, client):
     from moto.awslambda.exceptions import InvalidParameterValueException
