@@ -35,6 +35,7 @@ NOT_FOUND_CODES = frozenset({
     "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist",  # SQS (query and JSON protocols)
     "EntityNotFoundException",  # Glue Data Catalog
     "StateMachineDoesNotExist", "ExecutionDoesNotExist",  # Step Functions
+    "NoSuchDistribution", "NoSuchFunctionExists", "NoSuchOriginAccessControl",  # CloudFront
 })
 
 

@@ -264,6 +264,14 @@ class LabRun(models.Model):
     def accepts_actions(self) -> bool:
         return self.status in (self.Status.WAITING, self.Status.LIVE)
 
+    @property
+    def teardown_pending(self) -> bool:
+        """Teardown left only what AWS must finish first (a Lambda@Edge function's replicas): waiting, not failed."""
+        if self.status != self.Status.TEARDOWN_FAILED:
+            return False
+        left = list(self.ledger.filter(status=LedgerEntry.Status.DELETE_FAILED).values_list("error", flat=True))
+        return bool(left) and all(error.startswith("Pending deletion:") for error in left)
+
     def touch(self, **fields):
         """Update ``fields`` (and the heartbeat) in one UPDATE, on the row and this instance."""
         fields.setdefault("heartbeat_at", timezone.now())

@@ -69,6 +69,9 @@ ENFORCED = (
     "Deny and a permissions boundary decide every AWS call it makes. A role without dynamodb:PutItem makes the "
     "function's write fail with AccessDeniedException, as in AWS.",
     "An IAM user's access key: its signature is checked and the user's policies are enforced.",
+    "CloudFront: a distribution answers viewers at its <id>.cloudfront.net name, runs its published CloudFront "
+    "Functions (the JavaScript, in Node), redirects HTTP to HTTPS, and an origin access control's signed request to "
+    "S3 is allowed or refused by the bucket policy.",
 )
 NOT_ENFORCED = (
     "Resource-based policies on functions: API Gateway and S3 invoke a function whose policy does not allow "
@@ -87,6 +90,9 @@ NOT_ENFORCED = (
     "reads the policy instead.",
     "Error names of a failed Python task: every exception is reported as Runtime.HandlerError, not by its class "
     "name (PaymentDeclined) as in AWS, so a Retry or Catch that matches a class name does not match locally.",
+    "Lambda@Edge: a distribution's Lambda@Edge associations are stored, never run (the edge lab's verify invokes the "
+    "associated version itself, and says so); no replication to edge caches, no deploy delays, no replica deletion "
+    "delay before a function can be deleted.",
 )
 
 

@@ -62,7 +62,8 @@ def access_policy() -> dict:
                 "tag:GetResources", "kinesis:ListStreams", "firehose:ListDeliveryStreams", "glue:GetDatabases",
                 "sqs:ListQueues", "lambda:ListEventSourceMappings", "lambda:GetEventSourceMapping",
                 "states:ListStateMachines", "cognito-idp:ListUserPools",
-                "appsync:ListGraphqlApis"]},
+                "appsync:ListGraphqlApis", "cloudfront:ListDistributions", "cloudfront:ListFunctions",
+                "cloudfront:ListOriginAccessControls"]},
             # User pools and GraphQL APIs have ids, not names, in their ARNs (like REST APIs): they are limited
             # to the allowed regions, and may only be created carrying the run's tag.
             {"Sid": "LabUserPoolsAndGraphqlApisTaggedByARun", "Effect": "Allow", "Resource": "*",
@@ -98,7 +99,11 @@ def access_policy() -> dict:
                 "lambda:TagResource", "lambda:UntagResource", "lambda:ListTags",
                 "lambda:PutFunctionEventInvokeConfig", "lambda:GetFunctionEventInvokeConfig",
                 "lambda:DeleteFunctionEventInvokeConfig", "lambda:PublishLayerVersion",
-                "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency"]},  # teardown stops new invocations first
+                "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency",  # teardown stops new invocations first
+                # Lambda@Edge (the edge lab): a numbered version, and the replication CloudFront starts when a
+                # distribution associates it (and stops when the association goes).
+                "lambda:PublishVersion", "lambda:ListVersionsByFunction", "lambda:EnableReplication*",
+                "lambda:DisableReplication*"]},
             {"Sid": "LabLayerVersions", "Effect": "Allow", "Condition": _in_regions(),
              "Resource": _sub(f"arn:${{AWS::Partition}}:lambda:*:{account}:layer:{PREFIX}*:*"), "Action": [
                 "lambda:GetLayerVersion", "lambda:DeleteLayerVersion"]},
@@ -106,7 +111,7 @@ def access_policy() -> dict:
              "Action": ["iam:CreateRole", "iam:PutRolePolicy"],
              "Condition": {"StringEquals": {"iam:PermissionsBoundary": boundary}}},
             {"Sid": "LabRoles", "Effect": "Allow", "Resource": role, "Action": [
-                "iam:GetRole", "iam:DeleteRole", "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:ListRolePolicies",
+                "iam:GetRole", "iam:DeleteRole", "iam:UpdateAssumeRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:ListRolePolicies",
                 "iam:ListAttachedRolePolicies", "iam:DetachRolePolicy", "iam:TagRole", "iam:UntagRole"]},
             {"Sid": "PassLabRolesToLambdaOnly", "Effect": "Allow", "Resource": role, "Action": "iam:PassRole",
              "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}},
@@ -158,6 +163,26 @@ def access_policy() -> dict:
             # An AppSync data source's service role (the secured-API lab) is passed to AppSync.
             {"Sid": "PassLabRolesToAppSync", "Effect": "Allow", "Resource": role, "Action": "iam:PassRole",
              "Condition": {"StringEquals": {"iam:PassedToService": "appsync.amazonaws.com"}}},
+            # CloudFront creates these service-linked roles the first time a distribution uses Lambda@Edge.
+            {"Sid": "LambdaEdgeServiceLinkedRoles", "Effect": "Allow", "Action": "iam:CreateServiceLinkedRole",
+             "Resource": [_sub(f"arn:${{AWS::Partition}}:iam::{account}:role/aws-service-role/replicator.lambda.amazonaws.com/*"),
+                          _sub(f"arn:${{AWS::Partition}}:iam::{account}:role/aws-service-role/logger.cloudfront.amazonaws.com/*")],
+             "Condition": {"StringEquals": {"iam:AWSServiceName": ["replicator.lambda.amazonaws.com",
+                                                                   "logger.cloudfront.amazonaws.com"]}}},
+            # CloudFront is global (no region condition). Functions carry their names in their ARNs; distributions
+            # and origin access controls carry ids, so those are limited to the account's.
+            {"Sid": "LabCloudFrontFunctions", "Effect": "Allow",
+             "Resource": _sub(f"arn:${{AWS::Partition}}:cloudfront::{account}:function/{PREFIX}*"), "Action": [
+                "cloudfront:CreateFunction", "cloudfront:DescribeFunction", "cloudfront:GetFunction",
+                "cloudfront:UpdateFunction", "cloudfront:PublishFunction", "cloudfront:TestFunction",
+                "cloudfront:DeleteFunction"]},
+            {"Sid": "LabDistributions", "Effect": "Allow",
+             "Resource": [_sub(f"arn:${{AWS::Partition}}:cloudfront::{account}:distribution/*"),
+                          _sub(f"arn:${{AWS::Partition}}:cloudfront::{account}:origin-access-control/*")], "Action": [
+                "cloudfront:CreateDistribution", "cloudfront:GetDistribution", "cloudfront:GetDistributionConfig",
+                "cloudfront:UpdateDistribution", "cloudfront:DeleteDistribution", "cloudfront:TagResource",
+                "cloudfront:ListTagsForResource", "cloudfront:CreateOriginAccessControl",
+                "cloudfront:GetOriginAccessControl", "cloudfront:DeleteOriginAccessControl"]},
             {"Sid": "ReadPolicies", "Effect": "Allow", "Resource": "*",
              "Action": ["iam:GetPolicy", "iam:GetPolicyVersion"]},
             {"Sid": "LabRestApis", "Effect": "Allow", "Condition": _in_regions(),
@@ -210,7 +235,10 @@ def boundary_policy() -> dict:
                           _sub(f"arn:${{AWS::Partition}}:lambda:*:{account}:function:{PREFIX}*:*")]},
             {"Sid": "OwnLogs", "Effect": "Allow",
              "Resource": [_sub(f"arn:${{AWS::Partition}}:logs:*:{account}:log-group:/aws/lambda/{PREFIX}*"),
-                          _sub(f"arn:${{AWS::Partition}}:logs:*:{account}:log-group:/aws/lambda/{PREFIX}*:*")],
+                          _sub(f"arn:${{AWS::Partition}}:logs:*:{account}:log-group:/aws/lambda/{PREFIX}*:*"),
+                          # Lambda@Edge logs where it ran, to /aws/lambda/us-east-1.<function>.
+                          _sub(f"arn:${{AWS::Partition}}:logs:*:{account}:log-group:/aws/lambda/us-east-1.{PREFIX}*"),
+                          _sub(f"arn:${{AWS::Partition}}:logs:*:{account}:log-group:/aws/lambda/us-east-1.{PREFIX}*:*")],
              "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]},
             # The clickstream lab: a consumer reads the labs' streams, sets failures aside in the labs' queues;
             # Firehose's role invokes the labs' transform and writes multipart objects.

@@ -219,15 +219,36 @@ def _graphql_apis(clients, start):
             for a in _paginate(clients.appsync, "list_graphql_apis", "graphqlApis") if a.get("name", "").startswith(start)]
 
 
+def _distributions(clients, start):
+    # Distributions have ids, not names: a lab names its own in the Comment.
+    from labs.toolkit.cloudfront import distributions
+
+    return [Leftover("cloudfront:distribution", d.get("Comment", ""), d["Id"], d.get("ARN", ""))
+            for d in distributions(clients.cloudfront) if (d.get("Comment") or "").startswith(start)]
+
+
+def _cloudfront_functions(clients, start):
+    items = clients.cloudfront.list_functions().get("FunctionList", {}).get("Items", []) or []
+    return [Leftover("cloudfront:function", f["Name"], f["Name"], f.get("FunctionMetadata", {}).get("FunctionARN", ""))
+            for f in items if f["Name"].startswith(start)]
+
+
+def _origin_access_controls(clients, start):
+    items = clients.cloudfront.list_origin_access_controls().get("OriginAccessControlList", {}).get("Items", []) or []
+    return [Leftover("cloudfront:origin-access-control", o["Name"], o["Id"]) for o in items if o["Name"].startswith(start)]
+
+
 LISTERS = (("DynamoDB tables", _tables), ("Lambda functions", _functions), ("IAM roles", _roles),
            ("API Gateway REST APIs", _apis), ("S3 buckets", _buckets), ("CloudWatch log groups", _log_groups),
            ("Kinesis data streams", _streams), ("Firehose streams", _delivery_streams),
            ("Glue databases", _glue_databases), ("SQS queues", _queues),
            ("Lambda event source mappings", _event_source_mappings),
            ("Step Functions state machines", _state_machines),
-           ("Cognito user pools", _user_pools), ("AppSync GraphQL APIs", _graphql_apis))
+           ("Cognito user pools", _user_pools), ("AppSync GraphQL APIs", _graphql_apis),
+           ("CloudFront distributions", _distributions), ("CloudFront Functions", _cloudfront_functions),
+           ("CloudFront origin access controls", _origin_access_controls))
 # Services whose resources the listers above already find by name.
-LISTED_BY_NAME = {"dynamodb", "lambda", "iam", "apigateway", "s3", "logs", "states", "cognito-idp", "appsync"}
+LISTED_BY_NAME = {"dynamodb", "lambda", "iam", "apigateway", "s3", "logs", "states", "cognito-idp", "appsync", "cloudfront"}
 
 
 def find_leftovers(clients, prefix: str) -> tuple[list[Leftover], list[str]]:

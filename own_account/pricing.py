@@ -67,6 +67,17 @@ PRICES = {
     "sfn_express_gb_seconds": Price("AWS Step Functions", "GB-seconds of duration (Express workflows, first 1,000 "
                                     "GB-hours a month)", Decimal("0.00001667"), 1,
                                     "https://aws.amazon.com/step-functions/pricing/"),
+    # The edge lab's (pages read 2026-12-04; United States edge locations, pay-as-you-go).
+    "cloudfront_requests": Price("Amazon CloudFront", "HTTPS requests (United States)", Decimal("0.0100"), 10_000,
+                                 "https://aws.amazon.com/cloudfront/pricing/"),
+    "cloudfront_transfer_gb": Price("Amazon CloudFront", "GB out to the internet (United States, first 10 TB)",
+                                    Decimal("0.085"), 1, "https://aws.amazon.com/cloudfront/pricing/"),
+    "cloudfront_functions": Price("Amazon CloudFront", "CloudFront Functions invocations", Decimal("0.10"), 1_000_000,
+                                  "https://aws.amazon.com/cloudfront/pricing/"),
+    "lambda_edge_requests": Price("AWS Lambda@Edge", "requests", Decimal("0.60"), 1_000_000,
+                                  "https://aws.amazon.com/lambda/pricing/"),
+    "lambda_edge_gb_seconds": Price("AWS Lambda@Edge", "GB-seconds of compute", Decimal("0.00005001"), 1,
+                                    "https://aws.amazon.com/lambda/pricing/"),
 }
 
 FREE_TIER = (

@@ -15,6 +15,11 @@ DELETED = "deleted"
 GONE = "gone"
 
 
+class Pending(Exception):
+    """The resource cannot be deleted yet, and nothing is wrong: AWS must finish something first
+    (a Lambda@Edge function's replicas, a distribution's disabling). Retry the teardown later."""
+
+
 @dataclass(frozen=True)
 class Kind:
     label: str
@@ -57,7 +62,65 @@ def delete_role_policy(clients, physical_id, name):
 
 
 def delete_function(clients, physical_id, name):
-    return _gone_if_missing(clients.lambda_.delete_function, FunctionName=physical_id)
+    try:
+        return _gone_if_missing(clients.lambda_.delete_function, FunctionName=physical_id)
+    except Exception as error:  # noqa: BLE001
+        if error_code(error) == "InvalidParameterValueException" and "replicated function" in str(error):
+            # Lambda@Edge: CloudFront deletes a function's replicas hours after its last association goes.
+            raise Pending(f"{physical_id} is a Lambda@Edge function whose replicas CloudFront has not deleted yet. "
+                          "AWS deletes them within a few hours of the distribution's deletion; only then can the "
+                          "function go. Nothing is wrong and it costs nothing meanwhile: retry the teardown later.") from error
+        raise
+
+
+def delete_distribution(clients, physical_id, name):
+    # physical_id is the distribution's id; without it (the create call's answer never reached the ledger)
+    # it is found by its Comment, which the lab sets to its name.
+    from labs.toolkit import cloudfront as cdn
+
+    found = cdn.find_distribution(clients.cloudfront, name) if not physical_id or physical_id == name else None
+    distribution_id = found["Id"] if found else physical_id
+    if not distribution_id or distribution_id == name:
+        return GONE
+    try:
+        cdn.disable_and_delete(clients.cloudfront, distribution_id)
+    except cdn.StillDeploying as error:
+        raise Pending(f"CloudFront is still disabling distribution {distribution_id} ({error}); a distribution can "
+                      "only be deleted once that is deployed. Retry the teardown in a few minutes.") from error
+    except Exception as error:  # noqa: BLE001
+        if is_not_found(error):
+            return GONE
+        raise
+    return DELETED
+
+
+def delete_cloudfront_function(clients, physical_id, name):
+    cloudfront = clients.cloudfront
+    try:
+        etag = cloudfront.describe_function(Name=physical_id, Stage="DEVELOPMENT")["ETag"]
+    except Exception as error:  # noqa: BLE001
+        if is_not_found(error):
+            return GONE
+        raise
+    return _gone_if_missing(cloudfront.delete_function, Name=physical_id, IfMatch=etag)
+
+
+def delete_origin_access_control(clients, physical_id, name):
+    from labs.toolkit import cloudfront as cdn
+
+    cloudfront = clients.cloudfront
+    if not physical_id or physical_id == name:
+        found = cdn.find_oac(cloudfront, name)
+        if found is None:
+            return GONE
+        physical_id = found["Id"]
+    try:
+        etag = cloudfront.get_origin_access_control(Id=physical_id)["ETag"]
+    except Exception as error:  # noqa: BLE001
+        if is_not_found(error):
+            return GONE
+        raise
+    return _gone_if_missing(cloudfront.delete_origin_access_control, Id=physical_id, IfMatch=etag)
 
 
 def delete_permission(clients, physical_id, name):
@@ -281,6 +344,19 @@ KINDS: dict[str, Kind] = {
                           lambda pid, name: f"aws glue delete-database --name {pid}"),
     "states:state-machine": Kind("Step Functions state machine", delete_state_machine,
                                  lambda pid, name: f"aws stepfunctions delete-state-machine --state-machine-arn {pid}"),
+    "cloudfront:distribution": Kind(
+        "CloudFront distribution", delete_distribution,
+        lambda pid, name: f"aws cloudfront delete-distribution --id {pid} --if-match <ETag>  (first disable it: "
+                          f"get-distribution-config, set Enabled to false, update-distribution --if-match <ETag>, "
+                          f"aws cloudfront wait distribution-deployed --id {pid})"),
+    "cloudfront:function": Kind(
+        "CloudFront Function", delete_cloudfront_function,
+        lambda pid, name: f"aws cloudfront delete-function --name {pid} --if-match <ETag>  (the ETag from "
+                          f"aws cloudfront describe-function --name {pid})"),
+    "cloudfront:origin-access-control": Kind(
+        "CloudFront origin access control", delete_origin_access_control,
+        lambda pid, name: f"aws cloudfront delete-origin-access-control --id {pid} --if-match <ETag>  (the ETag "
+                          f"from aws cloudfront get-origin-access-control --id {pid})"),
 }
 
 

@@ -16,6 +16,7 @@ from labs.engine.lab import Names
 from labs.models import LabRun, LedgerEntry, RunEvent
 
 Status, Outcome = LabRun.Status, LabRun.Outcome
+PENDING = "Pending deletion:"
 
 
 def teardown(run: LabRun, recorder) -> bool:
@@ -64,8 +65,12 @@ def teardown(run: LabRun, recorder) -> bool:
         endpoint, account = (target.endpoint_url, run.sandbox.account_id) if local else (None, "")
         where = "" if local else f" (in account {run.sandbox.account_id})"
         lines = [f"- {entry.kind_label} {entry.name}: {entry.manual_command(endpoint, account=account)}{where}"
-                 for entry in failed] + unlisted
-        message = "Teardown could not delete everything. Left behind, and how to delete each by hand:\n" + "\n".join(lines)
+                 + (f" ({entry.error})" if entry.error.startswith(PENDING) else "") for entry in failed] + unlisted
+        waiting = not unlisted and all(entry.error.startswith(PENDING) for entry in failed)
+        message = ("Teardown is waiting on AWS, nothing failed: what is left cannot be deleted yet (a Lambda@Edge "
+                   "function's replicas go hours after its distribution). Retry the teardown later, or delete it by "
+                   "hand then:\n" if waiting else
+                   "Teardown could not delete everything. Left behind, and how to delete each by hand:\n") + "\n".join(lines)
         run.touch(status=Status.TEARDOWN_FAILED, message=message, finished_at=now, teardown_after=None,
                   pending_action="", pending_step="")
         recorder.event(RunEvent.Kind.TEARDOWN, f"Teardown left {len(failed)} resource(s): see the list to delete by hand.",
@@ -108,14 +113,18 @@ def _delete_all(entries, clients, recorder, unavailable: str) -> list:
         else:
             try:
                 outcome, error = resources.delete(clients, entry.kind, entry.physical_id, entry.name), ""
+            except resources.Pending as exc:  # AWS must finish something first: not a failure
+                outcome, error = None, f"{PENDING} {exc}"
             except Exception as exc:  # noqa: BLE001 - recorded with how to do it by hand
                 outcome, error = None, aws.error_message(exc)
         if outcome is None:
             entry.status, entry.error = LedgerEntry.Status.DELETE_FAILED, error
             entry.save(update_fields=["status", "error"])
             failed.append(entry)
-            recorder.event(RunEvent.Kind.TEARDOWN, f"Could not delete {entry.kind_label} {entry.name}: {error}",
-                           status=RunEvent.Status.FAIL)
+            pending = error.startswith(PENDING)
+            recorder.event(RunEvent.Kind.TEARDOWN, f"{'Deletion pending' if pending else 'Could not delete'}: "
+                           f"{entry.kind_label} {entry.name}: {error}",
+                           status=RunEvent.Status.INFO if pending else RunEvent.Status.FAIL)
             continue
         entry.status = LedgerEntry.Status.DELETED if outcome == resources.DELETED else LedgerEntry.Status.GONE
         entry.deleted_at, entry.error = timezone.now(), ""

@@ -22,8 +22,9 @@ def logs_statement(region: str, account_id: str, function: str) -> dict:
 def ensure_execution_role(ctx: Context, *, role: str, description: str, policy_name: str, policy: dict,
                           trust: dict | None = None) -> str:
     """Create the function's execution role once (recorded in the ledger first) and (re)write its
-    inline policy; returns the role's ARN. ``trust`` is Lambda's unless another service assumes it
-    (a state machine's role trusts states.amazonaws.com)."""
+    inline policy; returns the role's ARN. ``trust`` replaces Lambda's trust policy when another service
+    assumes the role (a state machine's role trusts states.amazonaws.com; Lambda@Edge needs
+    edgelambda.amazonaws.com too), and is restored if it drifted."""
     iam = ctx.clients.iam
     existing_role = missing(iam.get_role, RoleName=role)
     if existing_role is None:
@@ -35,6 +36,8 @@ def ensure_execution_role(ctx: Context, *, role: str, description: str, policy_n
         role_arn = made.arn
     else:
         role_arn = existing_role["Role"]["Arn"]
+        if trust is not None and document(existing_role["Role"].get("AssumeRolePolicyDocument")) != trust:
+            iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(trust))
     with ctx.creating("iam:role-policy", f"{role}/{policy_name}", f"{role}/{policy_name}"):
         iam.put_role_policy(RoleName=role, PolicyName=policy_name, PolicyDocument=json.dumps(policy))
     return role_arn

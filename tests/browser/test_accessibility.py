@@ -54,7 +54,8 @@ def _pages(page, base) -> list[tuple[str, str]]:
     for name, url in (("home", "/"), ("sheets", "/cheatsheets/"), ("sheet", "/cheatsheets/lambda/"),
                       ("use case", "/cheatsheets/usecase-video-processing/"), ("search", "/cheatsheets/search/?q=sqs+dlq"),
                       ("quizzes", "/quizzes/"), ("quiz", "/quizzes/practice-compute/"), ("labs", "/labs/"),
-                      ("lab", "/labs/fullstack/"), ("video lab", "/labs/video/"), ("own account", "/labs/account/"),
+                      ("lab", "/labs/fullstack/"), ("video lab", "/labs/video/"), ("edge lab", "/labs/edge/"),
+                      ("own account", "/labs/account/"),
                       ("dashboard", "/dashboard/")):
         visit(name, url)
     return visited

@@ -19,6 +19,7 @@ def test_service_names_match_across_the_apps():
     assert "video" not in [lab.slug for lab in paths.labs_for_services(["DynamoDB"])]
     assert paths.labs_for_services(["Amazon Macie"]) == []
     assert [lab.slug for lab in paths.labs_for_services(["Cognito"])] == ["securedapi"]
+    assert [lab.slug for lab in paths.labs_for_services(["Lambda@Edge", "CloudFront Functions"])] == ["edge"]
 
 
 def test_a_sheet_ends_with_its_practice_quiz_and_best_score_and_the_labs_that_build_it(client):

@@ -22,6 +22,7 @@ from own_account import accounts
 from own_account import aws_role
 from labs.models import Sandbox
 from tests.labs.conftest import moto_aws  # noqa: F401 - a fixture
+from tests.labs import moto_cloudfront
 
 SITE_ACCOUNT = "123456789012"
 LEARNER_ACCOUNT = "210987654321"
@@ -120,6 +121,7 @@ def aws_world(moto_aws, settings, monkeypatch):  # noqa: F811
     from moto.sts.models import STSBackend
 
     world = World()
+    moto_cloudfront.extend(monkeypatch)  # what moto's CloudFront lacks for the edge lab
     settings.LABS_AWS_SITE_ACCOUNT_ID = SITE_ACCOUNT
     settings.LABS_AWS_REGIONS = [REGION]
     settings.LABS_AWS_ACCOUNT_BLOCKLIST = []

@@ -102,5 +102,11 @@ def inventory(target: aws.Target) -> dict[str, list[str]]:
         "state machines": [m["name"] for m in clients.stepfunctions.list_state_machines().get("stateMachines", [])],
         "user pools": [p["Name"] for p in clients["cognito-idp"].list_user_pools(MaxResults=60).get("UserPools", [])],
         "graphql apis": [a["name"] for a in clients.appsync.list_graphql_apis().get("graphqlApis", [])],
+        "distributions": [d["Id"] for d in clients.cloudfront.list_distributions().get("DistributionList", {}).get(
+            "Items", []) or []],
+        "cloudfront functions": [f["Name"] for f in clients.cloudfront.list_functions().get("FunctionList", {}).get(
+            "Items", []) or []],
+        "origin access controls": [o["Id"] for o in clients.cloudfront.list_origin_access_controls().get(
+            "OriginAccessControlList", {}).get("Items", []) or []],
     }
     return {kind: names for kind, names in found.items() if names}

@@ -122,7 +122,8 @@ def test_the_access_policy_is_scoped_to_the_lab_prefix_regions_and_the_boundary(
             # for a function named sa-*), Glue's catalog (its databases are sa_*), Athena's primary workgroup.
             scoped_by_function = "sa-*" in json.dumps(statement.get("Condition", {}).get("ArnLike", {}))
             assert ("sa-*" in arn or ":apigateway:" in arn or "sa_*" in arn or arn.endswith(":catalog")
-                    or arn.endswith(":workgroup/primary") or ":cognito-idp:" in arn or ":appsync:" in arn or (":event-source-mapping:" in arn and scoped_by_function)), arn
+                    or arn.endswith(":workgroup/primary") or ":cognito-idp:" in arn or ":appsync:" in arn or (":event-source-mapping:" in arn and scoped_by_function)
+                    or arn.endswith((":distribution/*", ":origin-access-control/*")) or "aws-service-role/" in arn), arn
     create = next(s for s in policy["Statement"] if s["Sid"] == "LabRolesOnlyWithTheBoundary")
     assert create["Condition"]["StringEquals"]["iam:PermissionsBoundary"]["Fn::Sub"].endswith(aws_role.BOUNDARY_POLICY_NAME)
     passing = next(s for s in policy["Statement"] if s["Sid"] == "PassLabRolesToLambdaOnly")
