@@ -275,6 +275,9 @@ def find_leftovers(clients, prefix: str) -> tuple[list[Leftover], list[str]]:
     return found, unchecked
 
 
+NOT_CHECKED = "- Not checked: "
+
+
 def leftovers_after_teardown(run: LabRun, clients, recorder) -> tuple[list[LedgerEntry], list[str]]:
     """After a teardown in an AWS account: look for anything of the run's that is still there.
 
@@ -284,6 +287,9 @@ def leftovers_after_teardown(run: LabRun, clients, recorder) -> tuple[list[Ledge
     found, unchecked = find_leftovers(clients, run.prefix)
     for line in unchecked:
         recorder.event(RunEvent.Kind.TEARDOWN, line, status=RunEvent.Status.FAIL)
+    # A kind that could not be listed may still hold something: the run cannot be called cleaned.
+    unchecked_lines = [f"{NOT_CHECKED}{line}. Look for {run.prefix}-… there in the console, or retry the teardown."
+                       for line in unchecked]
     already = {(entry.kind, entry.name) for entry in run.ledger.filter(status=LedgerEntry.Status.DELETE_FAILED)}
     entries, lines = [], []
     for item in found:
@@ -300,8 +306,9 @@ def leftovers_after_teardown(run: LabRun, clients, recorder) -> tuple[list[Ledge
                       "error": "Still there after teardown: found by the run's name prefix. Retry the teardown to "
                                "delete it, or delete it by hand."})
         entries.append(entry)
-    if entries or lines:
-        recorder.event(RunEvent.Kind.TEARDOWN, f"Checked the account after teardown: {len(entries) + len(lines)} "
+    lines += unchecked_lines
+    if entries or len(lines) > len(unchecked_lines):
+        recorder.event(RunEvent.Kind.TEARDOWN, f"Checked the account after teardown: {len(entries) + len(lines) - len(unchecked_lines)} "
                        f"resource(s) named {run.prefix}-… or tagged with the run are still there.",
                        status=RunEvent.Status.FAIL)
     else:
