@@ -156,6 +156,55 @@ def delete_topic(clients, physical_id, name):
     return DELETED
 
 
+def delete_event_source_mapping(clients, physical_id, name):
+    # physical_id is the mapping's UUID; without it (the answer never reached the ledger) it is found by
+    # its function and queue: name is "<function>/<queue>".
+    lambda_ = clients.lambda_
+    uuids = [physical_id] if physical_id and "/" not in physical_id else []
+    if not uuids:
+        function, _, queue = name.partition("/")
+        try:
+            uuids = [m["UUID"] for page in lambda_.get_paginator("list_event_source_mappings").paginate(FunctionName=function)
+                     for m in page.get("EventSourceMappings", []) if m.get("EventSourceArn", "").endswith(f":{queue}")]
+        except Exception as error:  # noqa: BLE001
+            if is_not_found(error):
+                return GONE
+            raise
+    outcomes = [_gone_if_missing(lambda_.delete_event_source_mapping, UUID=uuid) for uuid in uuids]
+    return DELETED if DELETED in outcomes else GONE
+
+
+def delete_event_bus(clients, physical_id, name):
+    events = clients.events
+    bus = physical_id or name
+    try:
+        events.describe_event_bus(Name=bus)
+        # A bus cannot go while rules are on it: a rule made by hand is the learner's too.
+        for rule in events.list_rules(EventBusName=bus).get("Rules", []):
+            delete_rule(clients, f"{bus}/{rule['Name']}", rule["Name"])
+    except Exception as error:  # noqa: BLE001
+        if is_not_found(error):
+            return GONE
+        raise
+    events.delete_event_bus(Name=bus)  # answers 200 even when gone, so look first
+    return DELETED
+
+
+def delete_rule(clients, physical_id, name):
+    events = clients.events
+    bus, _, rule = physical_id.rpartition("/") if "/" in physical_id else ("default", "", physical_id or name)
+    try:
+        # A rule cannot be deleted while it has targets.
+        targets = [t["Id"] for t in events.list_targets_by_rule(Rule=rule, EventBusName=bus).get("Targets", [])]
+        if targets:
+            events.remove_targets(Rule=rule, EventBusName=bus, Ids=targets)
+    except Exception as error:  # noqa: BLE001
+        if is_not_found(error):
+            return GONE
+        raise
+    return _gone_if_missing(events.delete_rule, Name=rule, EventBusName=bus)
+
+
 KINDS: dict[str, Kind] = {
     "dynamodb:table": Kind("DynamoDB table", delete_table,
                            lambda pid, name: f"aws dynamodb delete-table --table-name {pid}"),
@@ -181,6 +230,15 @@ KINDS: dict[str, Kind] = {
                       lambda pid, name: f"aws sqs delete-queue --queue-url {pid or '$(aws sqs get-queue-url --queue-name ' + name + ' --query QueueUrl --output text)'}"),
     "sns:topic": Kind("SNS topic", delete_topic,
                       lambda pid, name: f"aws sns delete-topic --topic-arn {pid or '<arn of ' + name + '>'}"),
+    "lambda:event-source-mapping": Kind("Lambda event source mapping", delete_event_source_mapping,
+                                        lambda pid, name: f"aws lambda delete-event-source-mapping --uuid {pid}"
+                                        if pid and "/" not in pid else "aws lambda list-event-source-mappings "
+                                        f"--function-name {name.partition('/')[0]}  (then delete-event-source-mapping --uuid <UUID>)"),
+    "events:event-bus": Kind("EventBridge event bus", delete_event_bus,
+                             lambda pid, name: f"aws events delete-event-bus --name {pid or name}  (delete its rules first)"),
+    "events:rule": Kind("EventBridge rule", delete_rule,
+                        lambda pid, name: "aws events delete-rule --event-bus-name {} --name {}  (remove its targets "
+                        "first: aws events remove-targets)".format(*(pid.rsplit("/", 1) if "/" in pid else ("default", pid or name)))),
 }
 
 
