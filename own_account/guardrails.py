@@ -170,10 +170,36 @@ def _log_groups(clients, start):
             for g in _paginate(clients.logs, "describe_log_groups", "logGroups", logGroupNamePrefix=prefix)]
 
 
+def _queues(clients, start):
+    return [Leftover("sqs:queue", url.rsplit("/", 1)[-1], url)
+            for url in clients.sqs.list_queues(QueueNamePrefix=start).get("QueueUrls", [])]
+
+
+def _topics(clients, start):
+    return [Leftover("sns:topic", t["TopicArn"].rsplit(":", 1)[-1], t["TopicArn"], t["TopicArn"])
+            for t in _paginate(clients.sns, "list_topics", "Topics") if t["TopicArn"].rsplit(":", 1)[-1].startswith(start)]
+
+
+def _event_buses(clients, start):
+    return [Leftover("events:event-bus", b["Name"], b["Name"], b.get("Arn", ""))
+            for b in clients.events.list_event_buses(NamePrefix=start).get("EventBuses", [])]
+
+
+def _mappings(clients, start):
+    # A mapping has no name: it is the run's when its function is (name: "<function>/<queue>").
+    return [Leftover("lambda:event-source-mapping",
+                     f"{m['FunctionArn'].rsplit(':', 1)[-1]}/{m.get('EventSourceArn', '').rsplit(':', 1)[-1]}", m["UUID"],
+                     m.get("EventSourceMappingArn", ""))
+            for m in _paginate(clients.lambda_, "list_event_source_mappings", "EventSourceMappings")
+            if m.get("FunctionArn", "").rsplit(":", 1)[-1].startswith(start)]
+
+
 LISTERS = (("DynamoDB tables", _tables), ("Lambda functions", _functions), ("IAM roles", _roles),
-           ("API Gateway REST APIs", _apis), ("S3 buckets", _buckets), ("CloudWatch log groups", _log_groups))
+           ("API Gateway REST APIs", _apis), ("S3 buckets", _buckets), ("CloudWatch log groups", _log_groups),
+           ("SQS queues", _queues), ("SNS topics", _topics), ("EventBridge event buses", _event_buses),
+           ("Lambda event source mappings", _mappings))
 # Services whose resources the listers above already find by name.
-LISTED_BY_NAME = {"dynamodb", "lambda", "iam", "apigateway", "s3", "logs"}
+LISTED_BY_NAME = {"dynamodb", "lambda", "iam", "apigateway", "s3", "logs", "sqs", "sns", "events"}
 
 
 def find_leftovers(clients, prefix: str) -> tuple[list[Leftover], list[str]]:

@@ -170,7 +170,13 @@ def delete_event_source_mapping(clients, physical_id, name):
             if is_not_found(error):
                 return GONE
             raise
-    outcomes = [_gone_if_missing(lambda_.delete_event_source_mapping, UUID=uuid) for uuid in uuids]
+    outcomes = []
+    for uuid in uuids:
+        # Look first: not every implementation answers "not found" to deleting one that is gone.
+        if _gone_if_missing(lambda_.get_event_source_mapping, UUID=uuid) == GONE:
+            outcomes.append(GONE)
+        else:
+            outcomes.append(_gone_if_missing(lambda_.delete_event_source_mapping, UUID=uuid))
     return DELETED if DELETED in outcomes else GONE
 
 

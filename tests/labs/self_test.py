@@ -96,5 +96,9 @@ def inventory(target: aws.Target) -> dict[str, list[str]]:
         "log groups": [g["logGroupName"] for g in clients.logs.describe_log_groups()["logGroups"]],
         "queues": clients.sqs.list_queues().get("QueueUrls", []),
         "topics": [t["TopicArn"] for t in clients.sns.list_topics().get("Topics", [])],
+        "subscriptions": [s["SubscriptionArn"] for s in clients.sns.list_subscriptions().get("Subscriptions", [])],
+        "event buses": [b["Name"] for b in clients.events.list_event_buses().get("EventBuses", [])
+                        if b["Name"] != "default"],
+        "rules": [r["Name"] for r in clients.events.list_rules().get("Rules", [])],
     }
     return {kind: names for kind, names in found.items() if names}

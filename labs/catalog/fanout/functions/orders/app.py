@@ -25,9 +25,21 @@ from botocore.exceptions import ClientError
 FULFILMENT = ("physical", "digital")
 MAX_ITEMS = 50
 
-# Made once per execution environment (outside the handlers: reused by warm invocations).
-_dynamodb = boto3.client("dynamodb")
-_sns = boto3.client("sns") if os.environ.get("TOPIC_ARN") else None
+_clients: dict = {}
+
+
+def _client(service: str):
+    """One client per execution environment, reused by warm invocations."""
+    if service not in _clients:
+        _clients[service] = boto3.client(service)
+    return _clients[service]
+
+
+if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+    # Made while Lambda initialises the environment, which the function's timeout does not count.
+    _client("dynamodb")
+    if os.environ.get("TOPIC_ARN"):
+        _client("sns")
 
 
 def _response(status: int, body: dict) -> dict:
@@ -77,7 +89,7 @@ def place_order(event, context):
     except BadOrder as error:
         return _response(400, {"error": str(error)})
     try:
-        _dynamodb.put_item(TableName=os.environ["ORDERS_TABLE"], Item={
+        _client("dynamodb").put_item(TableName=os.environ["ORDERS_TABLE"], Item={
             "orderId": {"S": order["orderId"]}, "customer": {"S": order["customer"]},
             "fulfilment": {"S": order["fulfilment"]}, "total": {"N": order["total"]},
             "status": {"S": "PLACED"}, "placedAt": {"N": str(int(time.time()))},
@@ -86,7 +98,7 @@ def place_order(event, context):
         if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
             return _response(409, {"error": f"Order {order['orderId']} exists already."})
         raise
-    published = _sns.publish(TopicArn=os.environ["TOPIC_ARN"], Message=json.dumps(order), MessageAttributes={
+    published = _client("sns").publish(TopicArn=os.environ["TOPIC_ARN"], Message=json.dumps(order), MessageAttributes={
         "fulfilment": {"DataType": "String", "StringValue": order["fulfilment"]},
         "total": {"DataType": "Number", "StringValue": order["total"]},
     })
@@ -131,14 +143,14 @@ def consume(event, context, kind: str) -> dict:
             continue
         try:
             # Idempotent: the first delivery of an order writes it; a redelivery finds it and only counts itself.
-            _dynamodb.put_item(TableName=table, Item=_item(order, sns_id, kind),
+            _client("dynamodb").put_item(TableName=table, Item=_item(order, sns_id, kind),
                                ConditionExpression="attribute_not_exists(orderId)")
             processed.append(message_id)
         except ClientError as error:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 failures.append(message_id)  # a throttle or an outage: retry this record only
                 continue
-            _dynamodb.update_item(TableName=table, Key={"orderId": {"S": order["orderId"]}},
+            _client("dynamodb").update_item(TableName=table, Key={"orderId": {"S": order["orderId"]}},
                                   UpdateExpression="ADD duplicates :one", ExpressionAttributeValues={":one": {"N": "1"}})
             duplicates.append(message_id)
     print(json.dumps({"batch": getattr(context, "aws_request_id", ""), "kind": kind,
@@ -163,7 +175,7 @@ def cancel(event, context):
         print(json.dumps({"ignored": event.get("id"), "reason": "no orderId in detail"}))
         return {"cancelled": None}
     try:
-        _dynamodb.update_item(
+        _client("dynamodb").update_item(
             TableName=os.environ["ORDERS_TABLE"], Key={"orderId": {"S": order_id}},
             UpdateExpression="SET #status = :cancelled, cancelledAt = :now, cancelEvent = :event",
             ConditionExpression="attribute_exists(orderId)", ExpressionAttributeNames={"#status": "status"},
