@@ -14,7 +14,7 @@ It makes three things (pure data here; no AWS calls, no ORM):
 - ``ServerlessAcademyLabsBoundary``: a permissions boundary. The role may create IAM roles (a lab's
   Lambda function needs one) only named ``sa-*`` and only with this boundary attached, and may pass
   them only to Lambda: whatever policy a lab puts on such a role, the function can do at most
-  what the boundary allows (the labs' tables, buckets and log groups). That closes the usual way
+  what the boundary allows (the labs' tables, buckets, log groups, queues and topics). That closes the usual way
   out of a "may create roles" policy: making a role with more rights than your own.
 
 The same managed policy serves a learner who connects with an IAM user's access key instead:
@@ -57,7 +57,8 @@ def access_policy() -> dict:
             {"Sid": "FindWhatRunsLeft", "Effect": "Allow", "Resource": "*", "Action": [
                 "iam:ListAccountAliases", "iam:ListRoles", "dynamodb:ListTables", "lambda:ListFunctions",
                 "lambda:ListLayers", "lambda:ListLayerVersions", "s3:ListAllMyBuckets", "logs:DescribeLogGroups",
-                "tag:GetResources"]},
+                "tag:GetResources", "sqs:ListQueues", "sns:ListTopics", "sns:ListSubscriptions", "events:ListEventBuses",
+                "events:ListRules", "lambda:ListEventSourceMappings", "lambda:GetEventSourceMapping"]},
             {"Sid": "LabTables", "Effect": "Allow", "Condition": _in_regions(),
              "Resource": _sub(f"arn:${{AWS::Partition}}:dynamodb:*:{account}:table/{PREFIX}*"), "Action": [
                 "dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:UpdateTable", "dynamodb:DeleteTable",
@@ -74,6 +75,28 @@ def access_policy() -> dict:
                 "lambda:PutFunctionEventInvokeConfig", "lambda:GetFunctionEventInvokeConfig",
                 "lambda:DeleteFunctionEventInvokeConfig", "lambda:PublishLayerVersion",
                 "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency"]},  # teardown stops new invocations first
+            # Event source mappings have ids, not names: they are limited to the labs' functions.
+            {"Sid": "LabEventSourceMappings", "Effect": "Allow", "Resource": "*", "Action": [
+                "lambda:CreateEventSourceMapping", "lambda:UpdateEventSourceMapping", "lambda:DeleteEventSourceMapping"],
+             "Condition": {**_in_regions(), "ArnLike": {"lambda:FunctionArn": _sub(
+                 f"arn:${{AWS::Partition}}:lambda:*:{account}:function:{PREFIX}*")}}},
+            {"Sid": "LabQueues", "Effect": "Allow", "Condition": _in_regions(),
+             "Resource": _sub(f"arn:${{AWS::Partition}}:sqs:*:{account}:{PREFIX}*"), "Action": [
+                "sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueUrl", "sqs:GetQueueAttributes",
+                "sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:ListQueueTags", "sqs:SendMessage",
+                "sqs:ReceiveMessage", "sqs:DeleteMessage"]},
+            {"Sid": "LabTopics", "Effect": "Allow", "Condition": _in_regions(),
+             "Resource": _sub(f"arn:${{AWS::Partition}}:sns:*:{account}:{PREFIX}*"), "Action": [
+                "sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes",
+                "sns:TagResource", "sns:ListTagsForResource", "sns:Subscribe", "sns:Unsubscribe",
+                "sns:ListSubscriptionsByTopic", "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes",
+                "sns:Publish"]},
+            {"Sid": "LabEventBuses", "Effect": "Allow", "Condition": _in_regions(),
+             "Resource": [_sub(f"arn:${{AWS::Partition}}:events:*:{account}:event-bus/{PREFIX}*"),
+                          _sub(f"arn:${{AWS::Partition}}:events:*:{account}:rule/{PREFIX}*/{PREFIX}*")], "Action": [
+                "events:CreateEventBus", "events:DeleteEventBus", "events:DescribeEventBus", "events:PutRule",
+                "events:DeleteRule", "events:DescribeRule", "events:PutTargets", "events:RemoveTargets",
+                "events:ListTargetsByRule", "events:PutEvents", "events:TagResource", "events:ListTagsForResource"]},
             {"Sid": "LabLayerVersions", "Effect": "Allow", "Condition": _in_regions(),
              "Resource": _sub(f"arn:${{AWS::Partition}}:lambda:*:{account}:layer:{PREFIX}*:*"), "Action": [
                 "lambda:GetLayerVersion", "lambda:DeleteLayerVersion"]},
@@ -119,7 +142,7 @@ def access_policy() -> dict:
 
 
 def boundary_policy() -> dict:
-    """The most any role a lab creates may do: the labs' own tables, buckets and log groups."""
+    """The most any role a lab creates may do: the labs' own tables, buckets, log groups, queues and topics."""
     account = "${AWS::AccountId}"
     return {
         "Version": "2012-10-17",
@@ -136,6 +159,11 @@ def boundary_policy() -> dict:
              "Resource": [_sub(f"arn:${{AWS::Partition}}:logs:*:{account}:log-group:/aws/lambda/{PREFIX}*"),
                           _sub(f"arn:${{AWS::Partition}}:logs:*:{account}:log-group:/aws/lambda/{PREFIX}*:*")],
              "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]},
+            {"Sid": "LabQueuesConsumed", "Effect": "Allow",
+             "Resource": _sub(f"arn:${{AWS::Partition}}:sqs:*:{account}:{PREFIX}*"),
+             "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]},
+            {"Sid": "LabTopicsPublished", "Effect": "Allow",
+             "Resource": _sub(f"arn:${{AWS::Partition}}:sns:*:{account}:{PREFIX}*"), "Action": ["sns:Publish"]},
         ],
     }
 

@@ -41,6 +41,13 @@ PRICES = {
                         "https://aws.amazon.com/s3/pricing/"),
     "logs_ingest": Price("Amazon CloudWatch Logs", "GB of logs ingested", Decimal("0.50"), 1,
                          "https://aws.amazon.com/cloudwatch/pricing/"),
+    # Added 2026-12-04 for the fan-out lab (deliveries from SNS to SQS queues are not charged).
+    "sns_requests": Price("Amazon SNS", "standard topic requests (publishes; each 64 KB chunk counts as one)",
+                          Decimal("0.50"), 1_000_000, "https://aws.amazon.com/sns/pricing/"),
+    "sqs_requests": Price("Amazon SQS", "standard queue requests (each 64 KB chunk counts as one)", Decimal("0.40"),
+                          1_000_000, "https://aws.amazon.com/sqs/pricing/"),
+    "eventbridge_events": Price("Amazon EventBridge", "custom events published to an event bus", Decimal("1.00"),
+                                1_000_000, "https://aws.amazon.com/eventbridge/pricing/"),
 }
 
 FREE_TIER = (
