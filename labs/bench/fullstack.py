@@ -139,14 +139,14 @@ def baseline_fullstack(endpoint_url: str, account_id: str, region: str = "us-eas
     return phases
 
 
-def engine_fullstack(user, sandbox_row, *, timeout: float = 60.0) -> dict:
-    """One automatic run through the task queue, timed from enqueue to cleaned."""
+def engine_fullstack(user, sandbox_row, *, timeout: float = 60.0, slug: str = "fullstack") -> dict:
+    """One automatic run (of the lab ``slug``) through the task queue, timed from enqueue to cleaned."""
     from labs import services
     from labs.catalog import get_lab
     from labs.models import LabRun
 
     started_at, started = timezone.now(), time.perf_counter()
-    run = services.lab_run_start(user=user, lab=get_lab("fullstack"), mode=LabRun.Mode.AUTO, sandbox=sandbox_row,
+    run = services.lab_run_start(user=user, lab=get_lab(slug), mode=LabRun.Mode.AUTO, sandbox=sandbox_row,
                                  website_origin=settings.LABS_SITE_ORIGIN, explore_seconds=0)
     while LabRun.objects.filter(pk=run.pk, status__in=LabRun.FINISHED).count() == 0:
         if time.perf_counter() - started > timeout:

@@ -6,6 +6,7 @@
     manage.py lab reap                                        what the periodic task does, once
     manage.py lab bench [--rounds 5]                          bare boto3 against the engine, alternating
     manage.py lab bench --lab video [--rounds 5]              ffmpeg run directly against the video lab's engine run
+    manage.py lab bench --lab fanout [--rounds 3]             bare boto3 against the fan-out lab's engine run
     manage.py lab shell RUN_ID [-c COMMAND]                   a shell set up for a run's steps by hand (local sandbox)
 """
 
@@ -54,7 +55,7 @@ class Command(BaseCommand):
         shell.add_argument("--dir", default=None, help="Where to put the lab's files (default var/labs/shell/RUN_ID).")
         bench = commands.add_parser("bench", help="Time a bare boto3 script against the engine's automatic run.")
         bench.add_argument("--rounds", type=int, default=5)
-        bench.add_argument("--lab", choices=["fullstack", "video"], default="fullstack",
+        bench.add_argument("--lab", choices=["fullstack", "video", "fanout"], default="fullstack",
                            help="video: the ffmpeg work run directly against the video lab's automatic run.")
 
     def handle(self, *args, command, **options):
@@ -195,6 +196,11 @@ class Command(BaseCommand):
 
         if rounds < 1:
             raise CommandError("--rounds must be at least 1.")
+        if lab == "fanout":
+            from labs.bench.fanout import run_fanout_bench
+
+            run_fanout_bench(rounds=rounds, out=self.stdout)
+            return
         if lab == "video":
             from labs.bench.video import run_video_bench
 
