@@ -4,7 +4,11 @@ queue policy that lets the topic send, a Lambda event source mapping that polls 
 checks that read them back."""
 
 import json
+import time
 
+from botocore.exceptions import ClientError
+
+from labs.aws import error_code
 from labs.engine.lab import CheckResult, Context, Found
 from labs.toolkit.calls import as_list, missing, wait_until
 
@@ -173,8 +177,7 @@ def ensure_queue_mapping(ctx: Context, *, function: str, queue: str, queue_arn_:
     found = queue_mappings(lambda_, function, queue_arn_)
     if not found:
         with ctx.creating("lambda:event-source-mapping", f"{function}/{queue}") as made:
-            mapping = lambda_.create_event_source_mapping(FunctionName=function, EventSourceArn=queue_arn_,
-                                                          Enabled=True, **settings)
+            mapping = _create_mapping(lambda_, function=function, source_arn=queue_arn_, settings=settings)
             made.physical_id, made.arn = mapping["UUID"], mapping.get("EventSourceMappingArn", "")
     else:
         mapping = found[0]
@@ -184,6 +187,22 @@ def ensure_queue_mapping(ctx: Context, *, function: str, queue: str, queue_arn_:
     wait_until(lambda: lambda_.get_event_source_mapping(UUID=uuid).get("State") in ("Enabled", None),
                f"the event source mapping of {function} to be Enabled")
     return uuid
+
+
+def _create_mapping(lambda_, *, function: str, source_arn: str, settings: dict) -> dict:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return lambda_.create_event_source_mapping(FunctionName=function, EventSourceArn=source_arn, Enabled=True,
+                                                       **settings)
+        except ClientError as error:
+            # AWS checks the execution role's SQS permissions here; a policy just written takes a few
+            # seconds to reach Lambda.
+            if (error_code(error) == "InvalidParameterValueException" and "permission" in str(error).lower()
+                    and time.monotonic() < deadline):
+                time.sleep(2)
+                continue
+            raise
 
 
 def check_queue_mapping(ctx: Context, *, function: str, queue: str, queue_arn_: str,
