@@ -13,8 +13,10 @@ pytestmark = pytest.mark.django_db
 
 def test_service_names_match_across_the_apps():
     assert paths.service_key("Amazon API Gateway") == paths.service_key("API Gateway") == "api gateway"
-    assert {lab.slug for lab in paths.labs_for_services(["Lambda"])} == {"fullstack", "video"}
-    assert [lab.slug for lab in paths.labs_for_services(["DynamoDB"])] == ["fullstack"]
+    assert {lab.slug for lab in paths.labs_for_services(["Lambda"])} >= {"fullstack", "video", "fanout"}
+    dynamodb = {lab.slug for lab in paths.labs_for_services(["DynamoDB"])}
+    assert {"fullstack", "fanout"} <= dynamodb and "video" not in dynamodb
+    assert {lab.slug for lab in paths.labs_for_services(["SNS"])} >= {"fanout"}
     assert paths.labs_for_services(["Athena"]) == []
 
 
@@ -39,6 +41,16 @@ def test_a_lab_page_links_its_sheets_and_their_practice(client):
     html = client.get(reverse("lab_path", args=["fullstack"])).content.decode()
     assert "Amazon DynamoDB" in html and "Amazon Athena" not in html and "Practice: databases" in html
     assert client.get(reverse("lab_path", args=["nope"])).status_code == 404
+
+
+def test_the_fanout_lab_page_links_the_messaging_sheets(client):
+    for slug, title, service in (("sns", "Amazon SNS", "SNS"), ("sqs", "Amazon SQS", "SQS"),
+                                 ("eventbridge", "Amazon EventBridge", "EventBridge"),
+                                 ("athena", "Amazon Athena", "Athena")):
+        CheatSheetFactory(slug=slug, title=title, services=[service], category="integration-analytics")
+    html = client.get(reverse("lab_path", args=["fanout"])).content.decode()
+    assert "Amazon SNS" in html and "Amazon SQS" in html and "Amazon EventBridge" in html
+    assert "Amazon Athena" not in html
 
 
 def test_the_dashboard_study_next_spans_sheet_quiz_and_lab(client):
