@@ -214,62 +214,79 @@ def consumer_log(ctx: Context, what: str, since_ms: int) -> list[dict]:
         kwargs["nextToken"] = page["nextToken"]
 
 
-def _in_dlq(ctx: Context, message_id: str) -> bool:
+def _in_dlq(ctx: Context) -> set[str]:
+    """The message ids the billing DLQ shows now (they stay in it: the receive only hides them 1 s)."""
     sqs = ctx.clients.sqs
     url = messaging.queue_url(sqs, dlq_name(ctx.name, "billing"))
     answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=1)
-    return any(message["MessageId"] == message_id for message in answer.get("Messages", []))
+    return {message["MessageId"] for message in answer.get("Messages", [])}
 
 
-def verify_poison(ctx: Context) -> CheckResult:
-    sqs, stamp = ctx.clients.sqs, f"{ctx.name.prefix}-p{int(time.time() * 1000) % 10**9}"
-    since_ms = int(time.time() * 1000) - 1000
-    good = [_order(ctx, index, stamp) for index in range(4)]
+def _send_batch(ctx: Context, stamp: str) -> tuple[list[dict], list[str], list[str], str]:
+    """Eight good orders and two poison messages (3rd and 8th) in one SendMessageBatch: (the good
+    orders, their message ids, the poison ids, what failed)."""
+    good = [_order(ctx, index, stamp) for index in range(8)]
     entries = [{"Id": f"good{index}", "MessageBody": envelope(ctx, f"{stamp}-m{index}",
                                                               json.dumps(dict(o, total=str(_total(o)))))}
                for index, o in enumerate(good)]
-    entries.insert(2, {"Id": "poison", "MessageBody": envelope(ctx, f"{stamp}-poison", "this is not an order {")})
+    for position in (2, 7):
+        entries.insert(position, {"Id": f"poison{position}",
+                                  "MessageBody": envelope(ctx, f"{stamp}-poison{position}", "this is not an order {")})
     for entry in entries:
-        # All five become visible together a second later, so the poller finds them in one batch
-        # rather than the first one alone (it wakes as soon as something is sent).
+        # All ten become visible together a second later, so the poller finds them in one batch rather
+        # than the first alone (it wakes as soon as something is sent). Two poison messages far apart
+        # make sure at least one shares a batch with good ones even if a busy machine splits it.
         entry["DelaySeconds"] = 1
+    sqs = ctx.clients.sqs
     sent = sqs.send_message_batch(QueueUrl=messaging.queue_url(sqs, queue_name(ctx.name, "billing")), Entries=entries)
     ids = {entry["Id"]: entry["MessageId"] for entry in sent.get("Successful", [])}
-    poison, goods = ids.get("poison"), [ids[key] for key in ids if key != "poison"]
-    if not poison or len(goods) != 4:
-        return CheckResult.failed(f"The billing queue refused the verify's batch: {sent.get('Failed')}")
-    deadline, empty_since, moved = time.monotonic() + POISON_WAIT, None, False
-    while time.monotonic() < deadline and not moved:
-        moved = _in_dlq(ctx, poison)
-        if not moved and _queue_depth(ctx, queue_name(ctx.name, "billing")) == 0:
+    poisons = [ids[key] for key in ids if key.startswith("poison")]
+    goods = [ids[key] for key in ids if key.startswith("good")]
+    return good, goods, poisons, str(sent.get("Failed") or "")
+
+
+def verify_poison(ctx: Context) -> CheckResult:
+    stamp = f"{ctx.name.prefix}-p{int(time.time() * 1000) % 10**9}"
+    since_ms = int(time.time() * 1000) - 1000
+    good, goods, poisons, failed = _send_batch(ctx, stamp)
+    if failed or len(poisons) != 2 or len(goods) != 8:
+        return CheckResult.failed(f"The billing queue refused the verify's batch: {failed}")
+    deadline, empty_since, moved = time.monotonic() + POISON_WAIT, None, set()
+    while time.monotonic() < deadline and len(moved) < len(poisons):
+        moved |= _in_dlq(ctx) & set(poisons)
+        if len(moved) < len(poisons) and _queue_depth(ctx, queue_name(ctx.name, "billing")) == 0:
             empty_since = empty_since or time.monotonic()
             if time.monotonic() - empty_since > 3:
                 break  # gone from the queue and not in the DLQ: deleted
         else:
             empty_since = None
     lines = consumer_log(ctx, "billing", since_ms)
-    receives = sorted(line.get("receiveCount", 0) for line in lines if line.get("rejected") == poison)
-    if not moved:
-        return CheckResult.failed(
-            f"The poison message was rejected {len(receives)} time(s) and is not in {dlq_name(ctx.name, 'billing')}"
-            + (": it left the queue anyway, so the consumer's list of failed messages was ignored (is "
-               "ReportBatchItemFailures on?)." if empty_since else f" after {POISON_WAIT:.0f} s."))
-    if receives != list(range(1, MAX_RECEIVES + 1)):
-        return CheckResult.failed(f"The poison message reached the DLQ after the consumer saw it with receive counts "
-                                  f"{receives}, not 1 to {MAX_RECEIVES}.")
+    for poison in poisons:
+        receives = sorted(line.get("receiveCount", 0) for line in lines if line.get("rejected") == poison)
+        if poison not in moved:
+            return CheckResult.failed(
+                f"A poison message was rejected {len(receives)} time(s) and is not in {dlq_name(ctx.name, 'billing')}"
+                + (": it left the queue anyway, so the consumer's list of failed messages was ignored (is "
+                   "ReportBatchItemFailures on?)." if empty_since else f" after {POISON_WAIT:.0f} s."))
+        if receives != list(range(1, MAX_RECEIVES + 1)):
+            return CheckResult.failed(f"A poison message reached the DLQ after the consumer saw it with receive "
+                                      f"counts {receives}, not 1 to {MAX_RECEIVES}.")
     batches = [line for line in lines if "batch" in line]
-    first = next((b for b in batches if poison in b.get("records", [])), None)
-    mates = [m for m in (first or {}).get("records", []) if m in goods]
+    firsts = [next((b for b in batches if poison in b.get("records", [])), {}) for poison in poisons]
+    mates = {m for first in firsts for m in first.get("records", []) if m in goods}
     if not mates:
-        return CheckResult.failed("None of the 4 good messages sent with the poison shared its batch, so the check "
-                                  "cannot tell whether they would be processed twice: run the verify again.")
+        return CheckResult.failed("None of the good messages sent with the poison messages shared a batch with them, "
+                                  "so the check cannot tell whether they would be processed twice: run the verify "
+                                  "again.")
     twice = [m for m in goods if sum(m in b.get("processed", []) + b.get("duplicates", []) for b in batches) != 1]
     billed = _items(ctx, "billing", [o["orderId"] for o in good])
-    if twice or len(billed) != 4 or any("duplicates" in item for item in billed.values()):
-        return CheckResult.failed(f"Good messages of the poison's batch were processed more than once (or not at all): "
-                                  f"{twice or 'see the duplicates count in billing'}. Only the poison should come back.")
-    return CheckResult.passed(f"The poison message went to the DLQ after {MAX_RECEIVES} receives; the {len(mates)} good "
-                              "message(s) of its batch were billed once and never again (ReportBatchItemFailures).")
+    if twice or len(billed) != len(good) or any("duplicates" in item for item in billed.values()):
+        return CheckResult.failed(f"Good messages of the poison messages' batches were processed more than once (or "
+                                  f"not at all): {twice or 'see the duplicates count in billing'}. Only the poison "
+                                  "messages should come back.")
+    return CheckResult.passed(f"Both poison messages went to the DLQ after {MAX_RECEIVES} receives each; the "
+                              f"{len(mates)} good message(s) that shared their batch were billed once and never again "
+                              "(ReportBatchItemFailures).")
 
 
 CHECKS = (
