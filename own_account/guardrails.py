@@ -199,7 +199,10 @@ LISTERS = (("DynamoDB tables", _tables), ("Lambda functions", _functions), ("IAM
            ("SQS queues", _queues), ("SNS topics", _topics), ("EventBridge event buses", _event_buses),
            ("Lambda event source mappings", _mappings))
 # Services whose resources the listers above already find by name.
-LISTED_BY_NAME = {"dynamodb", "lambda", "iam", "apigateway", "s3", "logs", "sqs", "sns", "events"}
+LISTED_BY_NAME = {"dynamodb", "lambda", "iam", "apigateway", "s3", "logs"}
+# Services the listers find by name too, but whose resources a learner may tag with the run under
+# another name: a tagged one is skipped only when its name carries the run's prefix.
+LISTED_WHEN_NAMED = {"sqs", "sns", "events"}
 
 
 def find_leftovers(clients, prefix: str) -> tuple[list[Leftover], list[str]]:
@@ -217,7 +220,10 @@ def find_leftovers(clients, prefix: str) -> tuple[list[Leftover], list[str]]:
                              TagFilters=[{"Key": RUN_TAG, "Values": [prefix]}])
         for mapping in mappings:
             arn = mapping["ResourceARN"]
-            if arn.split(":")[2] not in LISTED_BY_NAME:
+            service, names = arn.split(":")[2], arn.split(":", 5)[-1].replace(":", "/").split("/")
+            if service in LISTED_WHEN_NAMED and any(name.startswith(start) for name in names):
+                continue
+            if service not in LISTED_BY_NAME:
                 found.append(Leftover("", arn, arn, arn))
     except Exception as error:  # noqa: BLE001
         unchecked.append(f"Could not search by the run's tag: {aws.error_message(error)}")
