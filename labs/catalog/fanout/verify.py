@@ -187,13 +187,15 @@ def verify_redelivery(ctx: Context) -> CheckResult:
         return CheckResult.failed(f"The same SNS message for order {order['orderId']} was delivered again, and the "
                                   f"billing item shows no sign the consumer saw it within {WAIT:.0f} s (no duplicates "
                                   f"count). {log_tail(ctx, function_name(ctx.name, 'billing'))}")
+    # Only the duplicates count may change. It can exceed 1: delivery is at least once, and a slow
+    # invocation (a busy machine) can let a message reappear after its visibility timeout.
     changed = [field for field in ("amount", "messageId", "processedAt") if after.get(field) != before.get(field)]
-    if changed or after["duplicates"]["N"] != "1":
+    if changed:
         return CheckResult.failed(f"A redelivered message changed the billing item of {order['orderId']} "
-                                  f"({', '.join(changed) or 'duplicates ' + after['duplicates']['N']}): the write is "
-                                  "not idempotent.")
+                                  f"({', '.join(changed)}): the write is not idempotent.")
     return CheckResult.passed(f"A redelivered message for order {order['orderId']} changed nothing: the conditional "
-                              "write found it billed already (counted once in duplicates, amount unchanged).")
+                              f"write found it billed already (duplicates {after['duplicates']['N']}, amount "
+                              "unchanged).")
 
 
 def consumer_log(ctx: Context, what: str, since_ms: int) -> list[dict]:
