@@ -68,10 +68,11 @@ def test_a_question_links_the_lab_step_that_builds_what_it_asks_about():
     def steps(services):
         return [(link.lab.slug, link.number, link.step.slug) for link in paths.lab_steps_for_services(services)]
 
-    assert steps(["API Gateway", "Lambda"]) == [("fullstack", 3, "api")]  # the first service counts most
-    assert steps(["DynamoDB", "Lambda"]) == [("fullstack", 1, "table")]
+    assert steps(["API Gateway", "Lambda"]) == [("fullstack", 3, "api"), ("fanout", 5, "api")]  # the first counts most
+    assert steps(["DynamoDB", "Lambda"]) == [("fullstack", 1, "table"), ("fanout", 1, "tables")]
     assert steps(["Lambda"]) == [("fullstack", 2, "function"), ("video", 3, "function")]  # as good in both labs
     assert steps(["S3"]) == [("fullstack", 4, "website"), ("video", 1, "buckets")]
+    assert steps(["SNS"]) == [("fanout", 3, "topic")] and steps(["EventBridge"]) == [("fanout", 6, "cancellation")]
     assert steps(["Amazon Athena"]) == [] and steps([]) == []
 
 

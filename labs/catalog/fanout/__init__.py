@@ -62,23 +62,26 @@ LAB = Lab(
            "bus": "EventBridge bus", "cancel": "Cancel function", "roles": "IAM roles"},
     steps=(
         Step("tables", "Create the three tables", "orders, billing and shipping: on-demand, keyed by orderId.",
-             _text("step_tables"), steps.apply_tables, steps.check_tables, parts=("tables",)),
+             _text("step_tables"), steps.apply_tables, steps.check_tables, parts=("tables",),
+             services=("Amazon DynamoDB",)),
         Step("queues", "Create the queues and their dead-letter queues",
              "billing and shipping, each with a DLQ after 3 receives and a visibility timeout of six times the "
              "consumer's timeout.", _text("step_queues"), steps.apply_queues, steps.check_queues,
-             parts=("queues", "dlq")),
+             parts=("queues", "dlq"), services=("Amazon SQS",)),
         Step("topic", "Fan out with an SNS topic", "Two subscriptions: billing takes every order, shipping only "
              "physical goods (a filter policy); queue policies let the topic send.", _text("step_topic"),
-             steps.apply_topic, steps.check_topic, parts=("topic",)),
+             steps.apply_topic, steps.check_topic, parts=("topic",), services=("Amazon SNS", "Amazon SQS")),
         Step("consumers", "Consume the queues with Lambda", "A function per queue through an event source mapping "
              "with ReportBatchItemFailures; idempotent writes.", _text("step_consumers"),
-             function_steps.apply_consumers, function_steps.check_consumers, parts=("consumers", "roles")),
+             function_steps.apply_consumers, function_steps.check_consumers, parts=("consumers", "roles"),
+             services=("AWS Lambda", "Amazon SQS", "AWS IAM")),
         Step("api", "Take orders: POST /orders", "API Gateway and a function that stores the order and publishes it "
              "with message attributes.", _text("step_api"), function_steps.apply_api, function_steps.check_api,
-             parts=("client", "api")),
+             parts=("client", "api"), services=("Amazon API Gateway",)),
         Step("cancellation", "Route cancellations with EventBridge", "A custom bus, a rule for order.cancelled, a "
              "function that marks the order cancelled.", _text("step_cancellation"),
-             function_steps.apply_cancellation, function_steps.check_cancellation, parts=("bus", "cancel")),
+             function_steps.apply_cancellation, function_steps.check_cancellation, parts=("bus", "cancel"),
+             services=("Amazon EventBridge", "AWS Lambda")),
     ),
     verify=verify.CHECKS,
     folder=FOLDER,
