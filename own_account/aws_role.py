@@ -15,7 +15,7 @@ It makes three things (pure data here; no AWS calls, no ORM):
   Lambda function needs one) only named ``sa-*`` and only with this boundary attached, and may pass
   them only to Lambda, Step Functions and AppSync (a data source's role): whatever policy a lab puts on
   such a role, the function, state machine or data source can do at most what the boundary allows (the
-  labs' tables, buckets and log groups, and invoking the labs' functions). That closes the usual way
+  labs' tables, buckets, log groups, queues and topics, and invoking the labs' functions). That closes the usual way
   out of a "may create roles" policy: making a role with more rights than your own.
 
 The same managed policy serves a learner who connects with an IAM user's access key instead:
@@ -63,7 +63,8 @@ def access_policy() -> dict:
                 "sqs:ListQueues", "lambda:ListEventSourceMappings", "lambda:GetEventSourceMapping",
                 "states:ListStateMachines", "cognito-idp:ListUserPools",
                 "appsync:ListGraphqlApis", "cloudfront:ListDistributions", "cloudfront:ListFunctions",
-                "cloudfront:ListOriginAccessControls"]},
+                "cloudfront:ListOriginAccessControls", "sns:ListTopics", "sns:ListSubscriptions",
+                "events:ListEventBuses", "events:ListRules"]},
             # User pools and GraphQL APIs have ids, not names, in their ARNs (like REST APIs): they are limited
             # to the allowed regions, and may only be created carrying the run's tag.
             {"Sid": "LabUserPoolsAndGraphqlApisTaggedByARun", "Effect": "Allow", "Resource": "*",
@@ -104,6 +105,18 @@ def access_policy() -> dict:
                 # distribution associates it (and stops when the association goes).
                 "lambda:PublishVersion", "lambda:ListVersionsByFunction", "lambda:EnableReplication*",
                 "lambda:DisableReplication*"]},
+            {"Sid": "LabTopics", "Effect": "Allow", "Condition": _in_regions(),
+             "Resource": _sub(f"arn:${{AWS::Partition}}:sns:*:{account}:{PREFIX}*"), "Action": [
+                "sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes",
+                "sns:TagResource", "sns:ListTagsForResource", "sns:Subscribe", "sns:Unsubscribe",
+                "sns:ListSubscriptionsByTopic", "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes",
+                "sns:Publish"]},
+            {"Sid": "LabEventBuses", "Effect": "Allow", "Condition": _in_regions(),
+             "Resource": [_sub(f"arn:${{AWS::Partition}}:events:*:{account}:event-bus/{PREFIX}*"),
+                          _sub(f"arn:${{AWS::Partition}}:events:*:{account}:rule/{PREFIX}*/{PREFIX}*")], "Action": [
+                "events:CreateEventBus", "events:DeleteEventBus", "events:DescribeEventBus", "events:PutRule",
+                "events:DeleteRule", "events:DescribeRule", "events:PutTargets", "events:RemoveTargets",
+                "events:ListTargetsByRule", "events:PutEvents", "events:TagResource", "events:ListTagsForResource"]},
             {"Sid": "LabLayerVersions", "Effect": "Allow", "Condition": _in_regions(),
              "Resource": _sub(f"arn:${{AWS::Partition}}:lambda:*:{account}:layer:{PREFIX}*:*"), "Action": [
                 "lambda:GetLayerVersion", "lambda:DeleteLayerVersion"]},
@@ -217,7 +230,7 @@ def access_policy() -> dict:
 
 
 def boundary_policy() -> dict:
-    """The most any role a lab creates may do: the labs' own tables, buckets and log groups."""
+    """The most any role a lab creates may do: the labs' own tables, buckets, log groups, queues and topics."""
     account = "${AWS::AccountId}"
     return {
         "Version": "2012-10-17",
@@ -258,6 +271,11 @@ def boundary_policy() -> dict:
             {"Sid": "InvokeLabFunctions", "Effect": "Allow",
              "Resource": _sub(f"arn:${{AWS::Partition}}:lambda:*:{account}:function:{PREFIX}*"),
              "Action": "lambda:InvokeFunction"},
+            {"Sid": "LabQueuesConsumed", "Effect": "Allow",
+             "Resource": _sub(f"arn:${{AWS::Partition}}:sqs:*:{account}:{PREFIX}*"),
+             "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]},
+            {"Sid": "LabTopicsPublished", "Effect": "Allow",
+             "Resource": _sub(f"arn:${{AWS::Partition}}:sns:*:{account}:{PREFIX}*"), "Action": ["sns:Publish"]},
         ],
     }
 

@@ -238,6 +238,16 @@ def _origin_access_controls(clients, start):
     return [Leftover("cloudfront:origin-access-control", o["Name"], o["Id"]) for o in items if o["Name"].startswith(start)]
 
 
+def _topics(clients, start):
+    return [Leftover("sns:topic", t["TopicArn"].rsplit(":", 1)[-1], t["TopicArn"], t["TopicArn"])
+            for t in _paginate(clients.sns, "list_topics", "Topics") if t["TopicArn"].rsplit(":", 1)[-1].startswith(start)]
+
+
+def _event_buses(clients, start):
+    return [Leftover("events:event-bus", b["Name"], b["Name"], b.get("Arn", ""))
+            for b in clients.events.list_event_buses(NamePrefix=start).get("EventBuses", [])]
+
+
 LISTERS = (("DynamoDB tables", _tables), ("Lambda functions", _functions), ("IAM roles", _roles),
            ("API Gateway REST APIs", _apis), ("S3 buckets", _buckets), ("CloudWatch log groups", _log_groups),
            ("Kinesis data streams", _streams), ("Firehose streams", _delivery_streams),
@@ -246,9 +256,13 @@ LISTERS = (("DynamoDB tables", _tables), ("Lambda functions", _functions), ("IAM
            ("Step Functions state machines", _state_machines),
            ("Cognito user pools", _user_pools), ("AppSync GraphQL APIs", _graphql_apis),
            ("CloudFront distributions", _distributions), ("CloudFront Functions", _cloudfront_functions),
-           ("CloudFront origin access controls", _origin_access_controls))
+           ("CloudFront origin access controls", _origin_access_controls),
+           ("SNS topics", _topics), ("EventBridge event buses", _event_buses))
 # Services whose resources the listers above already find by name.
 LISTED_BY_NAME = {"dynamodb", "lambda", "iam", "apigateway", "s3", "logs", "states", "cognito-idp", "appsync", "cloudfront"}
+# Services the listers find by name too, but whose resources a learner may tag with the run under
+# another name: a tagged one is skipped only when its name carries the run's prefix.
+LISTED_WHEN_NAMED = {"sqs", "sns", "events"}
 
 
 def find_leftovers(clients, prefix: str) -> tuple[list[Leftover], list[str]]:
@@ -267,8 +281,11 @@ def find_leftovers(clients, prefix: str) -> tuple[list[Leftover], list[str]]:
         named = {item.name for item in found}
         for mapping in mappings:
             arn = mapping["ResourceARN"]
-            # A stream, queue, ... the listers found by name is not reported twice.
-            if arn.split(":")[2] not in LISTED_BY_NAME and arn.rsplit("/", 1)[-1].rsplit(":", 1)[-1] not in named:
+            service, names = arn.split(":")[2], arn.split(":", 5)[-1].replace(":", "/").split("/")
+            if service in LISTED_WHEN_NAMED and any(name.startswith(start) for name in names):
+                continue
+            # A stream, a mapping, ... the listers found by name is not reported twice.
+            if service not in LISTED_BY_NAME and arn.rsplit("/", 1)[-1].rsplit(":", 1)[-1] not in named:
                 found.append(Leftover("", arn, arn, arn))
     except Exception as error:  # noqa: BLE001
         unchecked.append(f"Could not search by the run's tag: {aws.error_message(error)}")

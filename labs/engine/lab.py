@@ -122,6 +122,10 @@ class Lab:
     # (clients, names, account id, since in ms) -> how much work its functions have yet to finish
     # (uploads not yet processed): teardown waits for it, bounded, before deleting anything.
     in_flight: Callable[..., int] | None = None
+    # What the local sandbox really runs for this lab's services, and what it only stores (the lab page
+    # lists both, beside labs.sandbox.ENFORCED / NOT_ENFORCED).
+    local_real: tuple[str, ...] = ()
+    local_stored: tuple[str, ...] = ()
 
     def step(self, slug: str) -> Step:
         for step in self.steps:

@@ -108,5 +108,9 @@ def inventory(target: aws.Target) -> dict[str, list[str]]:
             "Items", []) or []],
         "origin access controls": [o["Id"] for o in clients.cloudfront.list_origin_access_controls().get(
             "OriginAccessControlList", {}).get("Items", []) or []],
+        "subscriptions": [s["SubscriptionArn"] for s in clients.sns.list_subscriptions().get("Subscriptions", [])],
+        "event buses": [b["Name"] for b in clients.events.list_event_buses().get("EventBuses", [])
+                        if b["Name"] != "default"],
+        "rules": [r["Name"] for r in clients.events.list_rules().get("Rules", [])],
     }
     return {kind: names for kind, names in found.items() if names}
