@@ -236,6 +236,13 @@ def _cloudfront_functions(clients, start):
 def _origin_access_controls(clients, start):
     items = clients.cloudfront.list_origin_access_controls().get("OriginAccessControlList", {}).get("Items", []) or []
     return [Leftover("cloudfront:origin-access-control", o["Name"], o["Id"]) for o in items if o["Name"].startswith(start)]
+def _stacks(clients, start):
+    # Every status but DELETE_COMPLETE: a stack that failed to create or roll back still holds resources.
+    live = [status for status in clients.cloudformation.meta.service_model.shape_for("StackStatus").enum
+            if status != "DELETE_COMPLETE"]
+    return [Leftover("cloudformation:stack", s["StackName"], s["StackId"], s["StackId"])
+            for s in _paginate(clients.cloudformation, "list_stacks", "StackSummaries", StackStatusFilter=live)
+            if s["StackName"].startswith(start)]
 
 
 LISTERS = (("DynamoDB tables", _tables), ("Lambda functions", _functions), ("IAM roles", _roles),
@@ -246,9 +253,10 @@ LISTERS = (("DynamoDB tables", _tables), ("Lambda functions", _functions), ("IAM
            ("Step Functions state machines", _state_machines),
            ("Cognito user pools", _user_pools), ("AppSync GraphQL APIs", _graphql_apis),
            ("CloudFront distributions", _distributions), ("CloudFront Functions", _cloudfront_functions),
-           ("CloudFront origin access controls", _origin_access_controls))
+           ("CloudFront origin access controls", _origin_access_controls),
+           ("CloudFormation stacks", _stacks))
 # Services whose resources the listers above already find by name.
-LISTED_BY_NAME = {"dynamodb", "lambda", "iam", "apigateway", "s3", "logs", "states", "cognito-idp", "appsync", "cloudfront"}
+LISTED_BY_NAME = {"dynamodb", "lambda", "iam", "apigateway", "s3", "logs", "states", "cognito-idp", "appsync", "cloudfront", "cloudformation"}
 
 
 def find_leftovers(clients, prefix: str) -> tuple[list[Leftover], list[str]]:

@@ -302,6 +302,29 @@ def delete_graphql_api(clients, physical_id, name):
         for api in page.get("graphqlApis", []) if api.get("name") == name]
     outcomes = [_gone_if_missing(appsync.delete_graphql_api, apiId=api_id) for api_id in ids]
     return DELETED if DELETED in outcomes else GONE
+def delete_stack(clients, physical_id, name):
+    # physical_id is the stack's id (its ARN): once deleted, DescribeStacks by id still answers
+    # DELETE_COMPLETE, while by name it answers "does not exist". Deleting a stack deletes what it made.
+    import time
+
+    from labs.toolkit.stacks import stack, why_failed
+
+    cfn = clients.cloudformation
+    found = stack(cfn, physical_id or name)
+    if found is None:
+        return GONE
+    if found["StackStatus"] != "DELETE_IN_PROGRESS":
+        cfn.delete_stack(StackName=found["StackId"])
+    delay, deadline = 0.05, time.monotonic() + 900
+    while time.monotonic() < deadline:
+        found = stack(cfn, found["StackId"])
+        if found is None:
+            return DELETED
+        if found["StackStatus"] == "DELETE_FAILED":
+            raise RuntimeError(f"DELETE_FAILED: {why_failed(cfn, found['StackId']) or found.get('StackStatusReason')}")
+        time.sleep(delay)
+        delay = min(delay * 1.5, 5.0)
+    raise RuntimeError(f"the stack was still {found['StackStatus']} after 15 minutes")
 
 
 KINDS: dict[str, Kind] = {
@@ -357,6 +380,8 @@ KINDS: dict[str, Kind] = {
         "CloudFront origin access control", delete_origin_access_control,
         lambda pid, name: f"aws cloudfront delete-origin-access-control --id {pid} --if-match <ETag>  (the ETag "
                           f"from aws cloudfront get-origin-access-control --id {pid})"),
+    "cloudformation:stack": Kind("CloudFormation stack", delete_stack,
+                                 lambda pid, name: f"aws cloudformation delete-stack --stack-name {pid or name}"),
 }
 
 

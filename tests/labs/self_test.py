@@ -108,5 +108,7 @@ def inventory(target: aws.Target) -> dict[str, list[str]]:
             "Items", []) or []],
         "origin access controls": [o["Id"] for o in clients.cloudfront.list_origin_access_controls().get(
             "OriginAccessControlList", {}).get("Items", []) or []],
+        "stacks": [s["StackName"] for s in clients.cloudformation.list_stacks()["StackSummaries"]
+                   if s["StackStatus"] != "DELETE_COMPLETE"],
     }
     return {kind: names for kind, names in found.items() if names}
