@@ -13,7 +13,7 @@ RUNTIME = "python3.12"
 HANDLER = "app.handler"
 STAGE = "prod"
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]  # what `sam deploy` acknowledges
-PACKAGED_KEY = "packaged.template.json"
+PACKAGED_KEY = "packaged.yaml"  # JSON is YAML too: what `aws cloudformation package` writes fits
 # Version 2 of the code, whose package is never uploaded: the update that breaks.
 BROKEN_KEY = f"{FUNCTION_SOURCE}/v2-never-uploaded.zip"
 BROKEN_DESCRIPTION = "Items API of the full-stack lab, version 2"

@@ -1,10 +1,9 @@
 """Mistakes made around a SAM deployment, and what the grader must say about each (run by
 tests/labs/test_self_test.py against the local sandbox)."""
 
-import json
 
 from labs.catalog.sam import steps, template
-from labs.catalog.sam.names import CAPABILITIES, package_key, stack_name
+from labs.catalog.sam.names import CAPABILITIES, stack_name
 from labs.engine.lab import Context, Sabotage
 from labs.toolkit import stacks
 from labs.toolkit.functions import wait_updated
@@ -15,7 +14,7 @@ def _function(ctx: Context) -> str:
 
 
 def package_deleted(ctx: Context) -> None:
-    ctx.clients.s3.delete_object(Bucket=ctx.outputs["artifacts_bucket"], Key=package_key(template.package_digest()))
+    ctx.clients.s3.delete_object(Bucket=ctx.outputs["artifacts_bucket"], Key=ctx.outputs["package_key"])
 
 
 def handler_drift(ctx: Context) -> None:
@@ -34,7 +33,7 @@ def update_that_works(ctx: Context) -> None:
     packaged, _ = steps.packaged_template(ctx)
     packaged["Resources"]["ItemsFunction"]["Properties"]["Description"] = "Items API, version 1.1"
     ctx.clients.cloudformation.update_stack(
-        StackName=stack_name(ctx.name), TemplateBody=json.dumps(packaged), Capabilities=CAPABILITIES,
+        StackName=stack_name(ctx.name), TemplateBody=template.body(packaged), Capabilities=CAPABILITIES,
         Parameters=template.parameters(ctx.website_origin), Tags=ctx.tag_list())
     stacks.wait_stack(ctx, stack_name(ctx.name))
     wait_updated(ctx, _function(ctx))

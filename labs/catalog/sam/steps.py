@@ -2,8 +2,6 @@
 review it, execute it and read the outputs, then an update that fails and rolls back. Each apply is
 idempotent; each check reads the stack AND the resources it claims, in their own services."""
 
-import hashlib
-import json
 import re
 
 from labs.catalog.sam import template
@@ -11,7 +9,7 @@ from labs.catalog.sam.names import (
     BROKEN_DESCRIPTION, BROKEN_KEY, CAPABILITIES, EXPECTED_ADDS, FUNCTION_LOGICAL_ID, HANDLER, PACKAGED_KEY, RUNTIME,
     STABLE, STAGE, broken_change_set, bucket_name, create_change_set, package_key, stack_name,
 )
-from labs.engine.lab import CheckResult, Context, Found, StepBlocked, code_sha256
+from labs.engine.lab import CheckResult, Context, Found, StepBlocked
 from labs.toolkit import buckets, stacks
 from labs.toolkit.calls import missing
 
@@ -55,48 +53,52 @@ def apply_package(ctx: Context) -> None:
 
 
 def packaged_template(ctx: Context) -> tuple[dict | None, str]:
-    """The packaged template in the artifacts bucket, or (None, what is wrong)."""
+    """The packaged template in the artifacts bucket (JSON or YAML), or (None, what is wrong)."""
     bucket = bucket_name(ctx.name, ctx.account_id)
     raw = _object(ctx.clients.s3, bucket, PACKAGED_KEY)
     if raw is None:
         return None, (f"There is no packaged template at s3://{bucket}/{PACKAGED_KEY}. Package the template (its "
                       f"CodeUri pointing at the uploaded zip) and upload it there.")
     try:
-        return json.loads(raw), ""
-    except ValueError as error:
-        return None, f"s3://{bucket}/{PACKAGED_KEY} is not a JSON template ({error})."
+        parsed = template.parse(raw.decode("utf-8"))
+    except Exception as error:  # noqa: BLE001 - any parse error is the learner's to fix
+        return None, f"s3://{bucket}/{PACKAGED_KEY} is not a template ({type(error).__name__}: {error})."
+    if not isinstance(parsed, dict) or FUNCTION_LOGICAL_ID not in (parsed.get("Resources") or {}):
+        return None, f"s3://{bucket}/{PACKAGED_KEY} is not the packaged full-stack template (no {FUNCTION_LOGICAL_ID})."
+    return parsed, ""
 
 
 def check_package(ctx: Context) -> CheckResult:
-    s3, bucket, key = ctx.clients.s3, bucket_name(ctx.name, ctx.account_id), _key()
+    s3, bucket = ctx.clients.s3, bucket_name(ctx.name, ctx.account_id)
     if not buckets.exists(s3, bucket):
         return CheckResult.failed(f"There is no S3 bucket named {bucket}. Create it (private) in {ctx.region}: the "
                                   "function's package and the packaged template go there.")
-    code = _object(s3, bucket, key)
-    if code is None:
-        return CheckResult.failed(f"The function's package is missing: there is no s3://{bucket}/{key}. Zip "
-                                  "labs/catalog/fullstack/functions/items_api/ and upload it under that key.")
-    if hashlib.sha256(code).hexdigest() != template.package_digest():
-        return CheckResult.failed(f"s3://{bucket}/{key} is not the items function's package (its SHA-256 differs). "
-                                  "Upload the zip of labs/catalog/fullstack/functions/items_api/ again.")
     packaged, problem = packaged_template(ctx)
     if problem:
         return CheckResult.failed(problem)
-    uri = packaged.get("Resources", {}).get(FUNCTION_LOGICAL_ID, {}).get("Properties", {}).get("CodeUri")
-    if uri != f"s3://{bucket}/{key}":
-        return CheckResult.failed(f"The packaged template's {FUNCTION_LOGICAL_ID} has CodeUri {uri!r}, not "
-                                  f"s3://{bucket}/{key}: CloudFormation could not find the code. Package it again.")
+    uri = packaged["Resources"][FUNCTION_LOGICAL_ID].get("Properties", {}).get("CodeUri")
+    if not isinstance(uri, str) or not uri.startswith(f"s3://{bucket}/"):
+        return CheckResult.failed(f"The packaged template's {FUNCTION_LOGICAL_ID} has CodeUri {uri!r}, not an object in "
+                                  f"s3://{bucket}/: CloudFormation could not find the code. Package it again.")
+    key = uri[len(f"s3://{bucket}/"):]
+    code = _object(s3, bucket, key)
+    if code is None:
+        return CheckResult.failed(f"The function's package is missing: the packaged template names {uri}, which is not "
+                                  "there. Zip labs/catalog/fullstack/functions/items_api/ and upload it under that key.")
+    if not template.is_items_package(code):
+        return CheckResult.failed(f"{uri} is not the items function's package (no app.py, or not the full-stack "
+                                  "lab's). Package labs/catalog/fullstack/functions/items_api/ again.")
     translated, problem = template.translate(packaged, ctx.website_origin, ctx.region)
     if problem:
         return CheckResult.failed(f"The SAM transform refuses the packaged template: {problem}")
     try:
-        validated = ctx.clients.cloudformation.validate_template(TemplateBody=json.dumps(packaged))
+        validated = ctx.clients.cloudformation.validate_template(TemplateBody=template.body(packaged))
     except Exception as error:  # noqa: BLE001 - its message is what the learner needs
         return CheckResult.failed(f"CloudFormation's ValidateTemplate refuses the packaged template: {error}")
     ctx.outputs.update({"artifacts_bucket": bucket, "package_key": key})
     return CheckResult.passed(
-        f"s3://{bucket}/{key} holds the function's package; the packaged template points CodeUri at it, the SAM "
-        f"transform turns it into {len(translated['Resources'])} resources, and ValidateTemplate accepts it "
+        f"{uri} holds the function's package; the packaged template points CodeUri at it, the SAM transform turns it "
+        f"into {len(translated['Resources'])} resources, and ValidateTemplate accepts it "
         f"(transforms {', '.join(validated.get('DeclaredTransforms', [])) or 'none'}).",
         Found("s3:bucket", bucket, bucket, f"arn:aws:s3:::{bucket}"))
 
@@ -118,7 +120,7 @@ def apply_change_set(ctx: Context) -> None:
     if described is None:
         with ctx.creating("cloudformation:stack", stack) as made:
             answer = cfn.create_change_set(
-                StackName=stack, ChangeSetName=change, ChangeSetType="CREATE", TemplateBody=json.dumps(packaged),
+                StackName=stack, ChangeSetName=change, ChangeSetType="CREATE", TemplateBody=template.body(packaged),
                 Parameters=template.parameters(ctx.website_origin), Capabilities=CAPABILITIES, Tags=ctx.tag_list(),
                 Description="The full-stack app, version 1")
             made.physical_id = made.arn = answer["StackId"]
@@ -216,6 +218,15 @@ def deployed_function(ctx: Context) -> tuple[dict | None, dict, str]:
     return current["Configuration"], found, ""
 
 
+def code_problem(ctx: Context, config: dict) -> str:
+    """Lambda's own copy of the function's code (downloaded, not the stack's word) must be the items package."""
+    location = ctx.clients.lambda_.get_function(FunctionName=config["FunctionName"]).get("Code", {}).get("Location", "")
+    if not template.is_items_package(template.deployed_code(location) if location else None):
+        return (f"Function {config['FunctionName']} does not hold the items function's code (CodeSha256 "
+                f"{config['CodeSha256']}, CodeSize {config.get('CodeSize')}): the stack did not deploy the package.")
+    return ""
+
+
 def check_deploy(ctx: Context) -> CheckResult:
     cfn, stack = ctx.clients.cloudformation, stack_name(ctx.name)
     config, found, problem = deployed_function(ctx)
@@ -234,9 +245,9 @@ def check_deploy(ctx: Context) -> CheckResult:
                                   "deleted outside CloudFormation. Delete the stack and deploy again.")
     if missing(ctx.clients.apigateway.get_stage, restApiId=api_id, stageName=STAGE) is None:
         return CheckResult.failed(f"API {api_id} has no stage {STAGE}: the stack's API is not deployed.")
-    if config["CodeSha256"] != code_sha256(template.package()):
-        return CheckResult.failed(f"Function {config['FunctionName']} does not run the uploaded package (its CodeSha256 "
-                                  f"is {config['CodeSha256']}): the stack did not deploy the code from S3.")
+    problem = code_problem(ctx, config)
+    if problem:
+        return CheckResult.failed(problem)
     wanted = {"Handler": HANDLER, "Runtime": RUNTIME}
     for setting, value in wanted.items():
         if config.get(setting) != value:
@@ -292,7 +303,7 @@ def apply_rollback(ctx: Context) -> None:
         bucket = bucket_name(ctx.name, ctx.account_id)
         broken = template.packaged(bucket, _key(), boundary=_boundary(ctx), broken=True)
         cfn.create_change_set(StackName=stack, ChangeSetName=change, ChangeSetType="UPDATE",
-                              TemplateBody=json.dumps(broken), Parameters=template.parameters(ctx.website_origin),
+                              TemplateBody=template.body(broken), Parameters=template.parameters(ctx.website_origin),
                               Capabilities=CAPABILITIES, Tags=ctx.tag_list(), Description=BROKEN_DESCRIPTION)
     described = stacks.wait_change_set(ctx, stack, change)
     if described["Status"] == "FAILED":
@@ -312,7 +323,7 @@ def check_rollback(ctx: Context) -> CheckResult:
     config, _, problem = deployed_function(ctx)
     if problem:
         return CheckResult.failed(problem)
-    if config["CodeSha256"] != code_sha256(template.package()) or config.get("Description") == BROKEN_DESCRIPTION:
+    if code_problem(ctx, config) or config.get("Description") == BROKEN_DESCRIPTION:
         return CheckResult.failed(f"Stack {stack_name(ctx.name)} says it rolled back, but function "
                                   f"{config['FunctionName']} does not run version 1 (CodeSha256 {config['CodeSha256']}).")
     return CheckResult.passed(f"The update failed and CloudFormation rolled the stack back to UPDATE_ROLLBACK_COMPLETE. "

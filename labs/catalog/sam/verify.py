@@ -4,9 +4,9 @@ stack's events say why and version 1 still serves."""
 
 import json
 
-from labs.catalog.sam import steps, template
+from labs.catalog.sam import steps
 from labs.catalog.sam.names import BROKEN_KEY, FUNCTION_LOGICAL_ID, stack_name
-from labs.engine.lab import CheckResult, Context, VerifyCheck, code_sha256
+from labs.engine.lab import CheckResult, Context, VerifyCheck
 from labs.toolkit import stacks
 from labs.toolkit.functions import log_tail
 
@@ -95,8 +95,8 @@ def verify_old_version(ctx: Context) -> CheckResult:
     config, _, problem = steps.deployed_function(ctx)
     if problem:
         return CheckResult.failed(problem)
-    if config["CodeSha256"] != code_sha256(template.package()):
-        return CheckResult.failed(f"Function {config['FunctionName']} no longer runs version 1.")
+    if steps.code_problem(ctx, config):
+        return CheckResult.failed(f"Function {config['FunctionName']} no longer runs version 1: {steps.code_problem(ctx, config)}")
     listed = ctx.deployment.api("GET", "/items")
     if listed.status != 200:
         return CheckResult.failed(f"After the rollback GET /items answered {listed.status}.")
