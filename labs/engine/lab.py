@@ -122,6 +122,8 @@ class Lab:
     # (clients, names, account id, since in ms) -> how much work its functions have yet to finish
     # (uploads not yet processed): teardown waits for it, bounded, before deleting anything.
     in_flight: Callable[..., int] | None = None
+    # The learner packages the SAM template by hand: the run offers it with the functions' code (sam-app.zip).
+    offers_sam_app: bool = False
 
     def step(self, slug: str) -> Step:
         for step in self.steps:

@@ -93,3 +93,34 @@ def test_the_cli_runs_the_sam_lab_on_the_local_sandbox_and_leaves_nothing(sandbo
     assert stacks.stack(clients.cloudformation, f"{run.prefix}-stack") is None
     # The stack deleter: a stack that is gone is "gone", not an error.
     assert resources.delete(clients, "cloudformation:stack", "", f"{run.prefix}-stack") == resources.GONE
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("tab", ["AWS CLI", "Python (boto3)"])
+def test_the_sam_lab_built_by_hand_from_a_tab_passes_its_checks_and_verify(sandbox_url, tab, tmp_path):
+    """Each step's tab run as written in `manage.py lab shell` (the run's sam-app.zip, its variables), then
+    "Check my progress" per step, the verify, and a teardown that leaves nothing."""
+    from labs import services
+    from labs.engine import runner
+    from tests.factories import UserFactory
+    from tests.labs.test_by_hand import as_shell, tab_code
+
+    run = services.lab_run_start(user=UserFactory(), lab=LAB, mode=LabRun.Mode.GUIDED,
+                                 website_origin="http://testserver", explore_seconds=0)
+    for step in LAB.steps:
+        call_command("lab", "shell", str(run.pk), "-c", as_shell(tab, tab_code(step.instructions, tab)),
+                     "--dir", str(tmp_path / step.slug))
+        services.lab_run_request(run=run, action=LabRun.Action.CHECK, step=step.slug)
+        runner.execute(run.pk)
+        run.refresh_from_db()
+        assert run.step_states[step.slug] == "passed", (
+            f"{tab}, step {step.slug}: " + run.events.filter(step=step.slug).order_by("-id").first().message)
+    services.lab_run_request(run=run, action=LabRun.Action.VERIFY)
+    runner.execute(run.pk)
+    run.refresh_from_db()
+    assert run.verify_state == "passed", run.message
+    call_command("lab", "teardown", str(run.pk))
+    run.refresh_from_db()
+    assert run.status == LabRun.Status.CLEANED
+    assert leftovers(aws.target_for(run.sandbox), run.prefix) == {}

@@ -71,5 +71,6 @@ LAB = SamLab(
     runtime=RUNTIME,
     sabotage=sabotage.CASES,
     usage=USAGE,
+    offers_sam_app=True,
     order=50,
 )
