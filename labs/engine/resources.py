@@ -303,28 +303,10 @@ def delete_graphql_api(clients, physical_id, name):
     outcomes = [_gone_if_missing(appsync.delete_graphql_api, apiId=api_id) for api_id in ids]
     return DELETED if DELETED in outcomes else GONE
 def delete_stack(clients, physical_id, name):
-    # physical_id is the stack's id (its ARN): once deleted, DescribeStacks by id still answers
-    # DELETE_COMPLETE, while by name it answers "does not exist". Deleting a stack deletes what it made.
-    import time
+    # Deleting a stack deletes what it made; the wait (for DELETE_COMPLETE) is in the toolkit.
+    from labs.toolkit.stacks import delete_and_wait
 
-    from labs.toolkit.stacks import stack, why_failed
-
-    cfn = clients.cloudformation
-    found = stack(cfn, physical_id or name)
-    if found is None:
-        return GONE
-    if found["StackStatus"] != "DELETE_IN_PROGRESS":
-        cfn.delete_stack(StackName=found["StackId"])
-    delay, deadline = 0.05, time.monotonic() + 900
-    while time.monotonic() < deadline:
-        found = stack(cfn, found["StackId"])
-        if found is None:
-            return DELETED
-        if found["StackStatus"] == "DELETE_FAILED":
-            raise RuntimeError(f"DELETE_FAILED: {why_failed(cfn, found['StackId']) or found.get('StackStatusReason')}")
-        time.sleep(delay)
-        delay = min(delay * 1.5, 5.0)
-    raise RuntimeError(f"the stack was still {found['StackStatus']} after 15 minutes")
+    return DELETED if delete_and_wait(clients.cloudformation, physical_id or name) else GONE
 
 
 KINDS: dict[str, Kind] = {

@@ -131,3 +131,24 @@ def blocked_unless(found_stack: dict | None, name: str, step_hint: str) -> dict:
     if found_stack is None:
         raise StepBlocked(f"There is no stack named {name} yet: {step_hint}")
     return found_stack
+
+
+def delete_and_wait(cfn, name: str, timeout: float = 900) -> bool:
+    """Delete the stack (by name or id) and wait for DELETE_COMPLETE: False when it was already gone.
+    Its id is used throughout: once deleted, DescribeStacks by id answers DELETE_COMPLETE, by name
+    "does not exist". DELETE_FAILED raises with the reason from the stack's events."""
+    found = stack(cfn, name)
+    if found is None:
+        return False
+    if found["StackStatus"] != "DELETE_IN_PROGRESS":
+        cfn.delete_stack(StackName=found["StackId"])
+    delay, deadline = 0.05, time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        current = stack(cfn, found["StackId"])
+        if current is None:
+            return True
+        if current["StackStatus"] == "DELETE_FAILED":
+            raise RuntimeError(f"DELETE_FAILED: {why_failed(cfn, found['StackId']) or current.get('StackStatusReason')}")
+        time.sleep(delay)
+        delay = min(delay * 1.5, 5.0)
+    raise RuntimeError(f"the stack was still {current['StackStatus']} after {timeout:.0f} s")
