@@ -64,7 +64,7 @@ def access_policy() -> dict:
                 "states:ListStateMachines", "cognito-idp:ListUserPools",
                 "appsync:ListGraphqlApis", "cloudfront:ListDistributions", "cloudfront:ListFunctions",
                 "cloudfront:ListOriginAccessControls", "sns:ListTopics", "sns:ListSubscriptions",
-                "events:ListEventBuses", "events:ListRules"]},
+                "events:ListEventBuses", "events:ListRules", "cloudformation:ListStacks"]},
             # User pools and GraphQL APIs have ids, not names, in their ARNs (like REST APIs): they are limited
             # to the allowed regions, and may only be created carrying the run's tag.
             {"Sid": "LabUserPoolsAndGraphqlApisTaggedByARun", "Effect": "Allow", "Resource": "*",
@@ -85,6 +85,20 @@ def access_policy() -> dict:
                 "appsync:GetIntrospectionSchema", "appsync:CreateDataSource", "appsync:GetDataSource",
                 "appsync:UpdateDataSource", "appsync:CreateResolver", "appsync:GetResolver", "appsync:UpdateResolver",
                 "appsync:TagResource"]},
+            # The SAM lab: stacks and change sets named sa-*, the SAM transform, and ValidateTemplate
+            # (which takes no resource). CloudFormation acts with these same permissions (no service role).
+            {"Sid": "LabStacks", "Effect": "Allow", "Condition": _in_regions(),
+             "Resource": [_sub(f"arn:${{AWS::Partition}}:cloudformation:*:{account}:stack/{PREFIX}*/*"),
+                          _sub(f"arn:${{AWS::Partition}}:cloudformation:*:{account}:changeSet/{PREFIX}*/*")], "Action": [
+                "cloudformation:CreateChangeSet", "cloudformation:DescribeChangeSet", "cloudformation:ExecuteChangeSet",
+                "cloudformation:DeleteChangeSet", "cloudformation:ListChangeSets", "cloudformation:DescribeStacks",
+                "cloudformation:DescribeStackEvents", "cloudformation:DescribeStackResources",
+                "cloudformation:DescribeStackResource", "cloudformation:GetTemplate", "cloudformation:UpdateStack",
+                "cloudformation:DeleteStack", "cloudformation:TagResource"]},
+            {"Sid": "TheSamTransform", "Effect": "Allow", "Condition": _in_regions(),
+             "Resource": _sub("arn:${AWS::Partition}:cloudformation:*:aws:transform/Serverless-2016-10-31"),
+             "Action": ["cloudformation:CreateChangeSet"]},
+            {"Sid": "ValidateTemplates", "Effect": "Allow", "Resource": "*", "Action": ["cloudformation:ValidateTemplate"]},
             {"Sid": "LabTables", "Effect": "Allow", "Condition": _in_regions(),
              "Resource": _sub(f"arn:${{AWS::Partition}}:dynamodb:*:{account}:table/{PREFIX}*"), "Action": [
                 "dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:UpdateTable", "dynamodb:DeleteTable",
@@ -121,7 +135,7 @@ def access_policy() -> dict:
              "Resource": _sub(f"arn:${{AWS::Partition}}:lambda:*:{account}:layer:{PREFIX}*:*"), "Action": [
                 "lambda:GetLayerVersion", "lambda:DeleteLayerVersion"]},
             {"Sid": "LabRolesOnlyWithTheBoundary", "Effect": "Allow", "Resource": role,
-             "Action": ["iam:CreateRole", "iam:PutRolePolicy"],
+             "Action": ["iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy"],
              "Condition": {"StringEquals": {"iam:PermissionsBoundary": boundary}}},
             {"Sid": "LabRoles", "Effect": "Allow", "Resource": role, "Action": [
                 "iam:GetRole", "iam:DeleteRole", "iam:UpdateAssumeRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:ListRolePolicies",

@@ -236,6 +236,13 @@ def _cloudfront_functions(clients, start):
 def _origin_access_controls(clients, start):
     items = clients.cloudfront.list_origin_access_controls().get("OriginAccessControlList", {}).get("Items", []) or []
     return [Leftover("cloudfront:origin-access-control", o["Name"], o["Id"]) for o in items if o["Name"].startswith(start)]
+def _stacks(clients, start):
+    # Every status but DELETE_COMPLETE: a stack that failed to create or roll back still holds resources.
+    live = [status for status in clients.cloudformation.meta.service_model.shape_for("StackStatus").enum
+            if status != "DELETE_COMPLETE"]
+    return [Leftover("cloudformation:stack", s["StackName"], s["StackId"], s["StackId"])
+            for s in _paginate(clients.cloudformation, "list_stacks", "StackSummaries", StackStatusFilter=live)
+            if s["StackName"].startswith(start)]
 
 
 def _topics(clients, start):
@@ -257,9 +264,10 @@ LISTERS = (("DynamoDB tables", _tables), ("Lambda functions", _functions), ("IAM
            ("Cognito user pools", _user_pools), ("AppSync GraphQL APIs", _graphql_apis),
            ("CloudFront distributions", _distributions), ("CloudFront Functions", _cloudfront_functions),
            ("CloudFront origin access controls", _origin_access_controls),
-           ("SNS topics", _topics), ("EventBridge event buses", _event_buses))
+           ("SNS topics", _topics), ("EventBridge event buses", _event_buses),
+           ("CloudFormation stacks", _stacks))
 # Services whose resources the listers above already find by name.
-LISTED_BY_NAME = {"dynamodb", "lambda", "iam", "apigateway", "s3", "logs", "states", "cognito-idp", "appsync", "cloudfront"}
+LISTED_BY_NAME = {"dynamodb", "lambda", "iam", "apigateway", "s3", "logs", "states", "cognito-idp", "appsync", "cloudfront", "cloudformation"}
 # Services the listers find by name too, but whose resources a learner may tag with the run under
 # another name: a tagged one is skipped only when its name carries the run's prefix.
 LISTED_WHEN_NAMED = {"sqs", "sns", "events"}

@@ -205,6 +205,13 @@ def delete_topic(clients, physical_id, name):
     return DELETED
 
 
+def delete_stack(clients, physical_id, name):
+    # Deleting a stack deletes what it made; the wait (for DELETE_COMPLETE) is in the toolkit.
+    from labs.toolkit.stacks import delete_and_wait
+
+    return DELETED if delete_and_wait(clients.cloudformation, physical_id or name) else GONE
+
+
 KINDS: dict[str, Kind] = {
     "dynamodb:table": Kind("DynamoDB table", delete_table,
                            lambda pid, name: f"aws dynamodb delete-table --table-name {pid}"),
@@ -264,6 +271,8 @@ KINDS: dict[str, Kind] = {
     "events:rule": Kind("EventBridge rule", delete_rule,
                         lambda pid, name: "aws events delete-rule --event-bus-name {} --name {}  (remove its targets "
                         "first: aws events remove-targets)".format(*(pid.rsplit("/", 1) if "/" in pid else ("default", pid or name)))),
+    "cloudformation:stack": Kind("CloudFormation stack", delete_stack,
+                                 lambda pid, name: f"aws cloudformation delete-stack --stack-name {pid or name}"),
 }
 
 

@@ -112,5 +112,7 @@ def inventory(target: aws.Target) -> dict[str, list[str]]:
         "event buses": [b["Name"] for b in clients.events.list_event_buses().get("EventBuses", [])
                         if b["Name"] != "default"],
         "rules": [r["Name"] for r in clients.events.list_rules().get("Rules", [])],
+        "stacks": [s["StackName"] for s in clients.cloudformation.list_stacks()["StackSummaries"]
+                   if s["StackStatus"] != "DELETE_COMPLETE"],
     }
     return {kind: names for kind, names in found.items() if names}

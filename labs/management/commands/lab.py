@@ -59,7 +59,7 @@ class Command(BaseCommand):
         shell.add_argument("--dir", default=None, help="Where to put the lab's files (default var/labs/shell/RUN_ID).")
         bench = commands.add_parser("bench", help="Time a bare boto3 script against the engine's automatic run.")
         bench.add_argument("--rounds", type=int, default=5)
-        bench.add_argument("--lab", choices=["fullstack", "video", "clickstream", "workflow", "securedapi", "edge", "fanout"], default="fullstack",
+        bench.add_argument("--lab", choices=["fullstack", "video", "clickstream", "workflow", "securedapi", "edge", "fanout", "sam"], default="fullstack",
                            help="video: the ffmpeg work run directly against the video lab's automatic run.")
 
     def handle(self, *args, command, **options):
@@ -230,6 +230,11 @@ class Command(BaseCommand):
             from labs.bench.edge import run_edge_bench
 
             run_edge_bench(rounds=rounds, out=self.stdout)
+            return
+        if lab == "sam":
+            from labs.bench.sam import baseline_sam
+
+            run_bench(rounds=rounds, out=self.stdout, slug="sam", baseline_fn=baseline_sam)
             return
         run_bench(rounds=rounds, out=self.stdout)
 
