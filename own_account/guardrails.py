@@ -238,6 +238,23 @@ def _origin_access_controls(clients, start):
     return [Leftover("cloudfront:origin-access-control", o["Name"], o["Id"]) for o in items if o["Name"].startswith(start)]
 
 
+def _db_clusters(clients, start):
+    return [Leftover("rds:db-cluster", c["DBClusterIdentifier"], c["DBClusterIdentifier"], c.get("DBClusterArn", ""))
+            for c in _paginate(clients.rds, "describe_db_clusters", "DBClusters")
+            if c["DBClusterIdentifier"].startswith(start)]
+
+
+def _db_instances(clients, start):
+    return [Leftover("rds:db-instance", i["DBInstanceIdentifier"], i["DBInstanceIdentifier"], i.get("DBInstanceArn", ""))
+            for i in _paginate(clients.rds, "describe_db_instances", "DBInstances")
+            if i["DBInstanceIdentifier"].startswith(start)]
+
+
+def _db_proxies(clients, start):
+    return [Leftover("rds:db-proxy", p["DBProxyName"], p["DBProxyName"], p.get("DBProxyArn", ""))
+            for p in _paginate(clients.rds, "describe_db_proxies", "DBProxies") if p["DBProxyName"].startswith(start)]
+
+
 LISTERS = (("DynamoDB tables", _tables), ("Lambda functions", _functions), ("IAM roles", _roles),
            ("API Gateway REST APIs", _apis), ("S3 buckets", _buckets), ("CloudWatch log groups", _log_groups),
            ("Kinesis data streams", _streams), ("Firehose streams", _delivery_streams),
@@ -246,9 +263,10 @@ LISTERS = (("DynamoDB tables", _tables), ("Lambda functions", _functions), ("IAM
            ("Step Functions state machines", _state_machines),
            ("Cognito user pools", _user_pools), ("AppSync GraphQL APIs", _graphql_apis),
            ("CloudFront distributions", _distributions), ("CloudFront Functions", _cloudfront_functions),
-           ("CloudFront origin access controls", _origin_access_controls))
+           ("CloudFront origin access controls", _origin_access_controls),
+           ("RDS Proxies", _db_proxies), ("RDS DB instances", _db_instances), ("Aurora DB clusters", _db_clusters))
 # Services whose resources the listers above already find by name.
-LISTED_BY_NAME = {"dynamodb", "lambda", "iam", "apigateway", "s3", "logs", "states", "cognito-idp", "appsync", "cloudfront"}
+LISTED_BY_NAME = {"dynamodb", "lambda", "iam", "apigateway", "s3", "logs", "states", "cognito-idp", "appsync", "cloudfront", "rds"}
 
 
 def find_leftovers(clients, prefix: str) -> tuple[list[Leftover], list[str]]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from labs.aws import error_code, is_not_found
+from labs.engine import rds_cleanup
 
 DELETED = "deleted"
 GONE = "gone"
@@ -121,6 +122,13 @@ def delete_origin_access_control(clients, physical_id, name):
             return GONE
         raise
     return _gone_if_missing(cloudfront.delete_origin_access_control, Id=physical_id, IfMatch=etag)
+
+
+def delete_db_cluster(clients, physical_id, name):
+    try:
+        return rds_cleanup.delete_db_cluster(clients, physical_id)
+    except rds_cleanup.StillDeleting as error:
+        raise Pending(str(error)) from error
 
 
 def delete_permission(clients, physical_id, name):
@@ -357,6 +365,14 @@ KINDS: dict[str, Kind] = {
         "CloudFront origin access control", delete_origin_access_control,
         lambda pid, name: f"aws cloudfront delete-origin-access-control --id {pid} --if-match <ETag>  (the ETag "
                           f"from aws cloudfront get-origin-access-control --id {pid})"),
+    "rds:db-cluster": Kind("Aurora DB cluster (and its instances)", delete_db_cluster,
+                           lambda pid, name: f"aws rds delete-db-cluster --db-cluster-identifier {pid} "
+                                             f"--skip-final-snapshot  (first delete its instances)"),
+    "rds:db-instance": Kind("RDS DB instance", lambda clients, pid, name: rds_cleanup.delete_db_instance(clients, pid),
+                            lambda pid, name: f"aws rds delete-db-instance --db-instance-identifier {pid} "
+                                              f"--skip-final-snapshot"),
+    "rds:db-proxy": Kind("RDS Proxy", lambda clients, pid, name: rds_cleanup.delete_db_proxy(clients, pid),
+                         lambda pid, name: f"aws rds delete-db-proxy --db-proxy-name {pid}"),
 }
 
 

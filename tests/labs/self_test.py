@@ -108,5 +108,9 @@ def inventory(target: aws.Target) -> dict[str, list[str]]:
             "Items", []) or []],
         "origin access controls": [o["Id"] for o in clients.cloudfront.list_origin_access_controls().get(
             "OriginAccessControlList", {}).get("Items", []) or []],
+        "db clusters": [c["DBClusterIdentifier"] for c in clients.rds.describe_db_clusters().get("DBClusters", [])],
+        "db instances": [i["DBInstanceIdentifier"] for i in clients.rds.describe_db_instances().get("DBInstances", [])],
+        "db proxies": [p["DBProxyName"] for p in clients.rds.describe_db_proxies().get("DBProxies", [])],
+        "secrets": [s["Name"] for s in clients.secretsmanager.list_secrets().get("SecretList", [])],
     }
     return {kind: names for kind, names in found.items() if names}
