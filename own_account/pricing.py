@@ -78,6 +78,20 @@ PRICES = {
                                   "https://aws.amazon.com/lambda/pricing/"),
     "lambda_edge_gb_seconds": Price("AWS Lambda@Edge", "GB-seconds of compute", Decimal("0.00005001"), 1,
                                     "https://aws.amazon.com/lambda/pricing/"),
+    # The serverless relational lab's (pages read 2026-12-04; US East, N. Virginia).
+    "aurora_acu_hours": Price("Amazon Aurora", "Aurora Serverless v2 ACU-hours (Aurora Standard)", Decimal("0.12"), 1,
+                              "https://aws.amazon.com/rds/aurora/pricing/"),
+    "aurora_storage_gb_month": Price("Amazon Aurora", "GB-months of storage (Aurora Standard)", Decimal("0.10"), 1,
+                                     "https://aws.amazon.com/rds/aurora/pricing/"),
+    "rds_proxy_acu_hours": Price("Amazon RDS Proxy", "ACU-hours of the Aurora Serverless v2 capacity behind it "
+                                 "(at least 8 ACUs billed)", Decimal("0.015"), 1,
+                                 "https://aws.amazon.com/rds/proxy/pricing/"),
+    "rds_data_api_requests": Price("Amazon Aurora", "RDS Data API requests (first billion a month)", Decimal("0.35"),
+                                   1_000_000, "https://aws.amazon.com/rds/aurora/pricing/"),
+    "secrets_manager_secret_months": Price("AWS Secrets Manager", "secret-months", Decimal("0.40"), 1,
+                                           "https://aws.amazon.com/secrets-manager/pricing/"),
+    "secrets_manager_calls": Price("AWS Secrets Manager", "API calls", Decimal("0.05"), 10_000,
+                                   "https://aws.amazon.com/secrets-manager/pricing/"),
 }
 
 FREE_TIER = (

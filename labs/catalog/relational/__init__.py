@@ -37,9 +37,9 @@ LAB = RelationalLab(
     services=("Amazon Aurora", "Aurora Serverless v2", "Amazon RDS Proxy", "RDS Data API", "AWS Secrets Manager",
               "AWS Lambda", "AWS IAM"),
     minutes=40,
-    aws_cost="About US$0.10 a run, most of it the RDS Proxy (billed per vCPU-hour of the capacity behind it, with a "
-             "2-ACU minimum for Aurora Serverless v2, while it exists) and a few ACU-minutes of Aurora; a paused "
-             "cluster bills storage only. Delete the run when done: AWS takes 10 to 20 minutes to create and delete "
+    aws_cost="A few US cents a run: the RDS Proxy (billed per ACU-hour of the Aurora Serverless v2 capacity behind "
+             "it, at least 8 ACUs, while it exists) and a few ACU-minutes of Aurora; a paused cluster bills storage "
+             "only. Delete the run when done: AWS takes 10 to 20 minutes to create and delete "
              "the cluster and the proxy.",
     diagram="labs/diagrams/relational.svg",
     parts={"function": "Lambda function", "function_role": "Function's role", "data_api": "RDS Data API",

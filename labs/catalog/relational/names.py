@@ -22,10 +22,10 @@ FUNCTION_TIMEOUT = 30  # a paused cluster takes about 15 s to resume: the first 
 FUNCTION_MEMORY = 128
 RDS_TRUST = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "rds.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-# What one run uses in AWS, for its cost estimate (a generous count: the cluster runs at 0.5 ACU for
-# a quarter of an hour, then pauses).
+# What one run uses in AWS, for its cost estimate (a generous count: the cluster runs at 0.5 ACU for a
+# quarter of an hour, then pauses; the proxy is billed for at least 8 ACUs while it exists).
 USAGE = {
-    "aurora_acu_hours": 0.5 * 0.25 + 2 * 0.05, "aurora_storage_gb_month": 0.01 / 730, "rds_proxy_vcpu_hours": 2 * 0.25,
+    "aurora_acu_hours": 0.5 * 0.25 + 2 * 0.05, "aurora_storage_gb_month": 0.01 / 730, "rds_proxy_acu_hours": 8 * 0.25,
     "rds_data_api_requests": 50, "secrets_manager_secret_months": 0.25 / 730, "secrets_manager_calls": 50,
     "lambda_requests": 10, "logs_ingest": 0.001,
 }
