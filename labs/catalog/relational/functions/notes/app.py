@@ -5,12 +5,18 @@ import os
 
 import boto3
 
-DATA = boto3.client("rds-data")
+_DATA = []  # the rds-data client, made on the first invocation and reused by the next ones
 SCHEMA = "CREATE TABLE IF NOT EXISTS notes (id bigserial PRIMARY KEY, body text NOT NULL, created timestamptz DEFAULT now())"
 
 
+def _data():
+    if not _DATA:
+        _DATA.append(boto3.client("rds-data"))
+    return _DATA[0]
+
+
 def _run(sql, parameters=()):
-    return DATA.execute_statement(resourceArn=os.environ["CLUSTER_ARN"], secretArn=os.environ["SECRET_ARN"],
+    return _data().execute_statement(resourceArn=os.environ["CLUSTER_ARN"], secretArn=os.environ["SECRET_ARN"],
                                   database=os.environ["DATABASE"], sql=sql, parameters=list(parameters))
 
 
