@@ -20,6 +20,8 @@ def test_service_names_match_across_the_apps():
     assert paths.labs_for_services(["Amazon Macie"]) == []
     assert [lab.slug for lab in paths.labs_for_services(["Cognito"])] == ["securedapi"]
     assert [lab.slug for lab in paths.labs_for_services(["Lambda@Edge", "CloudFront Functions"])] == ["edge"]
+    for sheet in (["RDS Proxy", "RDS", "Aurora"], ["Aurora", "Aurora Serverless v2", "RDS Data API"]):
+        assert [lab.slug for lab in paths.labs_for_services(sheet)] == ["relational"]
 
 
 def test_a_sheet_ends_with_its_practice_quiz_and_best_score_and_the_labs_that_build_it(client):
