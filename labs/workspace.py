@@ -22,7 +22,8 @@ def file_names(run) -> list[str]:
     lab = run.lab
     if lab is None:
         return []
-    return [*lab.functions, *(["website"] if lab.site_files is not None else [])]
+    return [*lab.functions, *(["website"] if lab.site_files is not None else []),
+            *(["sam-app"] if lab.offers_sam_app else [])]
 
 
 def run_file(run, name: str) -> bytes | None:
@@ -32,6 +33,8 @@ def run_file(run, name: str) -> bytes | None:
         return None
     if name in lab.functions:
         return function_zip(lab.function_folder(name))
+    if name == "sam-app" and lab.offers_sam_app:
+        return sam_app_zip(lab)
     if name == "website" and lab.site_files is not None:
         api_url = run.outputs.get("api_url") or reverse("labs:run_api_root", kwargs={"pk": run.pk}).rstrip("/")
         buffer = io.BytesIO()
@@ -40,6 +43,19 @@ def run_file(run, name: str) -> bytes | None:
                 archive.writestr(key, body)
         return buffer.getvalue()
     return None
+
+
+def sam_app_zip(lab) -> bytes:
+    """The lab's SAM template with each function's folder where its CodeUri expects it (functions/<name>/):
+    what `sam package` or `aws cloudformation package` reads."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("template.sam.yaml", lab.sam_source)
+        for name in lab.functions:
+            for path in sorted(lab.function_folder(name).rglob("*.py")):
+                if path.name != "__init__.py" and "__pycache__" not in path.parts:
+                    archive.writestr(f"functions/{name}/{path.relative_to(lab.function_folder(name))}", path.read_bytes())
+    return buffer.getvalue()
 
 
 def environment(run) -> dict[str, str]:

@@ -15,7 +15,7 @@ It makes three things (pure data here; no AWS calls, no ORM):
   Lambda function needs one) only named ``sa-*`` and only with this boundary attached, and may pass
   them only to Lambda, Step Functions and AppSync (a data source's role): whatever policy a lab puts on
   such a role, the function, state machine or data source can do at most what the boundary allows (the
-  labs' tables, buckets and log groups, and invoking the labs' functions). That closes the usual way
+  labs' tables, buckets, log groups, queues and topics, and invoking the labs' functions). That closes the usual way
   out of a "may create roles" policy: making a role with more rights than your own.
 
 The same managed policy serves a learner who connects with an IAM user's access key instead:
@@ -63,8 +63,9 @@ def access_policy() -> dict:
                 "sqs:ListQueues", "lambda:ListEventSourceMappings", "lambda:GetEventSourceMapping",
                 "states:ListStateMachines", "cognito-idp:ListUserPools",
                 "appsync:ListGraphqlApis", "cloudfront:ListDistributions", "cloudfront:ListFunctions",
-                "cloudfront:ListOriginAccessControls", "rds:DescribeDBClusters", "rds:DescribeDBInstances",
-                "rds:DescribeDBProxies",
+                "cloudfront:ListOriginAccessControls", "sns:ListTopics", "sns:ListSubscriptions",
+                "events:ListEventBuses", "events:ListRules", "cloudformation:ListStacks", "rds:DescribeDBClusters",
+                "rds:DescribeDBInstances", "rds:DescribeDBProxies",
                 # An RDS Proxy goes in two subnets of the default VPC: the site reads which (and changes nothing in EC2).
                 "ec2:DescribeSubnets", "ec2:DescribeVpcs", "ec2:DescribeSecurityGroups"]},
             # User pools and GraphQL APIs have ids, not names, in their ARNs (like REST APIs): they are limited
@@ -87,6 +88,20 @@ def access_policy() -> dict:
                 "appsync:GetIntrospectionSchema", "appsync:CreateDataSource", "appsync:GetDataSource",
                 "appsync:UpdateDataSource", "appsync:CreateResolver", "appsync:GetResolver", "appsync:UpdateResolver",
                 "appsync:TagResource"]},
+            # The SAM lab: stacks and change sets named sa-*, the SAM transform, and ValidateTemplate
+            # (which takes no resource). CloudFormation acts with these same permissions (no service role).
+            {"Sid": "LabStacks", "Effect": "Allow", "Condition": _in_regions(),
+             "Resource": [_sub(f"arn:${{AWS::Partition}}:cloudformation:*:{account}:stack/{PREFIX}*/*"),
+                          _sub(f"arn:${{AWS::Partition}}:cloudformation:*:{account}:changeSet/{PREFIX}*/*")], "Action": [
+                "cloudformation:CreateChangeSet", "cloudformation:DescribeChangeSet", "cloudformation:ExecuteChangeSet",
+                "cloudformation:DeleteChangeSet", "cloudformation:ListChangeSets", "cloudformation:DescribeStacks",
+                "cloudformation:DescribeStackEvents", "cloudformation:DescribeStackResources",
+                "cloudformation:DescribeStackResource", "cloudformation:GetTemplate", "cloudformation:UpdateStack",
+                "cloudformation:DeleteStack", "cloudformation:TagResource"]},
+            {"Sid": "TheSamTransform", "Effect": "Allow", "Condition": _in_regions(),
+             "Resource": _sub("arn:${AWS::Partition}:cloudformation:*:aws:transform/Serverless-2016-10-31"),
+             "Action": ["cloudformation:CreateChangeSet"]},
+            {"Sid": "ValidateTemplates", "Effect": "Allow", "Resource": "*", "Action": ["cloudformation:ValidateTemplate"]},
             {"Sid": "LabTables", "Effect": "Allow", "Condition": _in_regions(),
              "Resource": _sub(f"arn:${{AWS::Partition}}:dynamodb:*:{account}:table/{PREFIX}*"), "Action": [
                 "dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:UpdateTable", "dynamodb:DeleteTable",
@@ -107,11 +122,23 @@ def access_policy() -> dict:
                 # distribution associates it (and stops when the association goes).
                 "lambda:PublishVersion", "lambda:ListVersionsByFunction", "lambda:EnableReplication*",
                 "lambda:DisableReplication*"]},
+            {"Sid": "LabTopics", "Effect": "Allow", "Condition": _in_regions(),
+             "Resource": _sub(f"arn:${{AWS::Partition}}:sns:*:{account}:{PREFIX}*"), "Action": [
+                "sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes",
+                "sns:TagResource", "sns:ListTagsForResource", "sns:Subscribe", "sns:Unsubscribe",
+                "sns:ListSubscriptionsByTopic", "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes",
+                "sns:Publish"]},
+            {"Sid": "LabEventBuses", "Effect": "Allow", "Condition": _in_regions(),
+             "Resource": [_sub(f"arn:${{AWS::Partition}}:events:*:{account}:event-bus/{PREFIX}*"),
+                          _sub(f"arn:${{AWS::Partition}}:events:*:{account}:rule/{PREFIX}*/{PREFIX}*")], "Action": [
+                "events:CreateEventBus", "events:DeleteEventBus", "events:DescribeEventBus", "events:PutRule",
+                "events:DeleteRule", "events:DescribeRule", "events:PutTargets", "events:RemoveTargets",
+                "events:ListTargetsByRule", "events:PutEvents", "events:TagResource", "events:ListTagsForResource"]},
             {"Sid": "LabLayerVersions", "Effect": "Allow", "Condition": _in_regions(),
              "Resource": _sub(f"arn:${{AWS::Partition}}:lambda:*:{account}:layer:{PREFIX}*:*"), "Action": [
                 "lambda:GetLayerVersion", "lambda:DeleteLayerVersion"]},
             {"Sid": "LabRolesOnlyWithTheBoundary", "Effect": "Allow", "Resource": role,
-             "Action": ["iam:CreateRole", "iam:PutRolePolicy"],
+             "Action": ["iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy"],
              "Condition": {"StringEquals": {"iam:PermissionsBoundary": boundary}}},
             {"Sid": "LabRoles", "Effect": "Allow", "Resource": role, "Action": [
                 "iam:GetRole", "iam:DeleteRole", "iam:UpdateAssumeRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:ListRolePolicies",
@@ -243,7 +270,7 @@ def access_policy() -> dict:
 
 
 def boundary_policy() -> dict:
-    """The most any role a lab creates may do: the labs' own tables, buckets and log groups."""
+    """The most any role a lab creates may do: the labs' own tables, buckets, log groups, queues and topics."""
     account = "${AWS::AccountId}"
     return {
         "Version": "2012-10-17",
@@ -293,6 +320,11 @@ def boundary_policy() -> dict:
             {"Sid": "InvokeLabFunctions", "Effect": "Allow",
              "Resource": _sub(f"arn:${{AWS::Partition}}:lambda:*:{account}:function:{PREFIX}*"),
              "Action": "lambda:InvokeFunction"},
+            {"Sid": "LabQueuesConsumed", "Effect": "Allow",
+             "Resource": _sub(f"arn:${{AWS::Partition}}:sqs:*:{account}:{PREFIX}*"),
+             "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]},
+            {"Sid": "LabTopicsPublished", "Effect": "Allow",
+             "Resource": _sub(f"arn:${{AWS::Partition}}:sns:*:{account}:{PREFIX}*"), "Action": ["sns:Publish"]},
         ],
     }
 

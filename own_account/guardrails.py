@@ -236,6 +236,23 @@ def _cloudfront_functions(clients, start):
 def _origin_access_controls(clients, start):
     items = clients.cloudfront.list_origin_access_controls().get("OriginAccessControlList", {}).get("Items", []) or []
     return [Leftover("cloudfront:origin-access-control", o["Name"], o["Id"]) for o in items if o["Name"].startswith(start)]
+def _stacks(clients, start):
+    # Every status but DELETE_COMPLETE: a stack that failed to create or roll back still holds resources.
+    live = [status for status in clients.cloudformation.meta.service_model.shape_for("StackStatus").enum
+            if status != "DELETE_COMPLETE"]
+    return [Leftover("cloudformation:stack", s["StackName"], s["StackId"], s["StackId"])
+            for s in _paginate(clients.cloudformation, "list_stacks", "StackSummaries", StackStatusFilter=live)
+            if s["StackName"].startswith(start)]
+
+
+def _topics(clients, start):
+    return [Leftover("sns:topic", t["TopicArn"].rsplit(":", 1)[-1], t["TopicArn"], t["TopicArn"])
+            for t in _paginate(clients.sns, "list_topics", "Topics") if t["TopicArn"].rsplit(":", 1)[-1].startswith(start)]
+
+
+def _event_buses(clients, start):
+    return [Leftover("events:event-bus", b["Name"], b["Name"], b.get("Arn", ""))
+            for b in clients.events.list_event_buses(NamePrefix=start).get("EventBuses", [])]
 
 
 def _db_clusters(clients, start):
@@ -264,9 +281,14 @@ LISTERS = (("DynamoDB tables", _tables), ("Lambda functions", _functions), ("IAM
            ("Cognito user pools", _user_pools), ("AppSync GraphQL APIs", _graphql_apis),
            ("CloudFront distributions", _distributions), ("CloudFront Functions", _cloudfront_functions),
            ("CloudFront origin access controls", _origin_access_controls),
+           ("SNS topics", _topics), ("EventBridge event buses", _event_buses),
+           ("CloudFormation stacks", _stacks),
            ("RDS Proxies", _db_proxies), ("RDS DB instances", _db_instances), ("Aurora DB clusters", _db_clusters))
 # Services whose resources the listers above already find by name.
-LISTED_BY_NAME = {"dynamodb", "lambda", "iam", "apigateway", "s3", "logs", "states", "cognito-idp", "appsync", "cloudfront", "rds"}
+LISTED_BY_NAME = {"dynamodb", "lambda", "iam", "apigateway", "s3", "logs", "states", "cognito-idp", "appsync", "cloudfront", "cloudformation", "rds"}
+# Services the listers find by name too, but whose resources a learner may tag with the run under
+# another name: a tagged one is skipped only when its name carries the run's prefix.
+LISTED_WHEN_NAMED = {"sqs", "sns", "events"}
 
 
 def find_leftovers(clients, prefix: str) -> tuple[list[Leftover], list[str]]:
@@ -285,12 +307,18 @@ def find_leftovers(clients, prefix: str) -> tuple[list[Leftover], list[str]]:
         named = {item.name for item in found}
         for mapping in mappings:
             arn = mapping["ResourceARN"]
-            # A stream, queue, ... the listers found by name is not reported twice.
-            if arn.split(":")[2] not in LISTED_BY_NAME and arn.rsplit("/", 1)[-1].rsplit(":", 1)[-1] not in named:
+            service, names = arn.split(":")[2], arn.split(":", 5)[-1].replace(":", "/").split("/")
+            if service in LISTED_WHEN_NAMED and any(name.startswith(start) for name in names):
+                continue
+            # A stream, a mapping, ... the listers found by name is not reported twice.
+            if service not in LISTED_BY_NAME and arn.rsplit("/", 1)[-1].rsplit(":", 1)[-1] not in named:
                 found.append(Leftover("", arn, arn, arn))
     except Exception as error:  # noqa: BLE001
         unchecked.append(f"Could not search by the run's tag: {aws.error_message(error)}")
     return found, unchecked
+
+
+NOT_CHECKED = "- Not checked: "
 
 
 def leftovers_after_teardown(run: LabRun, clients, recorder) -> tuple[list[LedgerEntry], list[str]]:
@@ -302,6 +330,9 @@ def leftovers_after_teardown(run: LabRun, clients, recorder) -> tuple[list[Ledge
     found, unchecked = find_leftovers(clients, run.prefix)
     for line in unchecked:
         recorder.event(RunEvent.Kind.TEARDOWN, line, status=RunEvent.Status.FAIL)
+    # A kind that could not be listed may still hold something: the run cannot be called cleaned.
+    unchecked_lines = [f"{NOT_CHECKED}{line}. Look for {run.prefix}-… there in the console, or retry the teardown."
+                       for line in unchecked]
     already = {(entry.kind, entry.name) for entry in run.ledger.filter(status=LedgerEntry.Status.DELETE_FAILED)}
     entries, lines = [], []
     for item in found:
@@ -318,8 +349,9 @@ def leftovers_after_teardown(run: LabRun, clients, recorder) -> tuple[list[Ledge
                       "error": "Still there after teardown: found by the run's name prefix. Retry the teardown to "
                                "delete it, or delete it by hand."})
         entries.append(entry)
-    if entries or lines:
-        recorder.event(RunEvent.Kind.TEARDOWN, f"Checked the account after teardown: {len(entries) + len(lines)} "
+    lines += unchecked_lines
+    if entries or len(lines) > len(unchecked_lines):
+        recorder.event(RunEvent.Kind.TEARDOWN, f"Checked the account after teardown: {len(entries) + len(lines) - len(unchecked_lines)} "
                        f"resource(s) named {run.prefix}-… or tagged with the run are still there.",
                        status=RunEvent.Status.FAIL)
     else:

@@ -54,8 +54,6 @@ PRICES = {
                                1_000_000, "https://aws.amazon.com/kinesis/data-streams/pricing/"),
     "firehose_gb": Price("Amazon Data Firehose", "GB ingested (records rounded up to 5 KB)", Decimal("0.029"), 1,
                          "https://aws.amazon.com/firehose/pricing/"),
-    "sqs_requests": Price("Amazon SQS", "standard queue requests", Decimal("0.40"), 1_000_000,
-                          "https://aws.amazon.com/sqs/pricing/"),
     "athena_tb_scanned": Price("Amazon Athena", "TB scanned by SQL queries (10 MB minimum a query)", Decimal("5.00"), 1,
                                "https://aws.amazon.com/athena/pricing/"),
     # Step Functions (checked 2026-12-04): Standard bills each state transition, retries included; Express
@@ -78,6 +76,13 @@ PRICES = {
                                   "https://aws.amazon.com/lambda/pricing/"),
     "lambda_edge_gb_seconds": Price("AWS Lambda@Edge", "GB-seconds of compute", Decimal("0.00005001"), 1,
                                     "https://aws.amazon.com/lambda/pricing/"),
+    # Added 2026-12-04 for the fan-out lab (deliveries from SNS to SQS queues are not charged).
+    "sns_requests": Price("Amazon SNS", "standard topic requests (publishes; each 64 KB chunk counts as one)",
+                          Decimal("0.50"), 1_000_000, "https://aws.amazon.com/sns/pricing/"),
+    "sqs_requests": Price("Amazon SQS", "standard queue requests (each 64 KB chunk counts as one)", Decimal("0.40"),
+                          1_000_000, "https://aws.amazon.com/sqs/pricing/"),
+    "eventbridge_events": Price("Amazon EventBridge", "custom events published to an event bus", Decimal("1.00"),
+                                1_000_000, "https://aws.amazon.com/eventbridge/pricing/"),
     # The serverless relational lab's (pages read 2026-12-04; US East, N. Virginia).
     "aurora_acu_hours": Price("Amazon Aurora", "Aurora Serverless v2 ACU-hours (Aurora Standard)", Decimal("0.12"), 1,
                               "https://aws.amazon.com/rds/aurora/pricing/"),

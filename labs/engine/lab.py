@@ -122,6 +122,12 @@ class Lab:
     # (clients, names, account id, since in ms) -> how much work its functions have yet to finish
     # (uploads not yet processed): teardown waits for it, bounded, before deleting anything.
     in_flight: Callable[..., int] | None = None
+    # What the local sandbox really runs for this lab's services, and what it only stores (the lab page
+    # lists both, beside labs.sandbox.ENFORCED / NOT_ENFORCED).
+    local_real: tuple[str, ...] = ()
+    local_stored: tuple[str, ...] = ()
+    # The learner packages the SAM template by hand: the run offers it with the functions' code (sam-app.zip).
+    offers_sam_app: bool = False
 
     def step(self, slug: str) -> Step:
         for step in self.steps:
@@ -150,6 +156,14 @@ class Lab:
     def function_folder(self, name: str) -> Path:
         return self.folder / "functions" / name
 
+    def source_path(self, path: Path) -> str:
+        """Where a file of the lab is in the repository, as the lab page names it (labs/catalog/...)."""
+        return str(path.relative_to(self.folder.parent.parent.parent))
+
+    @property
+    def sam_template_path(self) -> str:
+        return self.source_path(self.sam_template)
+
     @cached_property
     def use_case_html(self) -> str:
         from cheatsheets.rendering import render_markdown
@@ -166,7 +180,8 @@ class Lab:
 
     @cached_property
     def function_sources(self) -> list[tuple[str, str]]:
-        return [(name, _highlighted((self.function_folder(name) / "app.py").read_text(), "python")) for name in self.functions]
+        return [(self.source_path(self.function_folder(name) / "app.py"),
+                 _highlighted((self.function_folder(name) / "app.py").read_text(), "python")) for name in self.functions]
 
 
 def _highlighted(source: str, language: str) -> str:

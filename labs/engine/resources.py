@@ -10,15 +10,12 @@ from dataclasses import dataclass
 from typing import Callable
 
 from labs.aws import error_code, is_not_found
+from labs.engine.deletion import DELETED, GONE, Pending, _gone_if_missing  # noqa: F401 - callers use resources.DELETED, ...
+from labs.engine.service_deleters import (
+    delete_delivery_stream, delete_event_bus, delete_event_source_mapping, delete_glue_database, delete_graphql_api,
+    delete_kinesis_stream, delete_rule, delete_state_machine, delete_user_pool,
+)
 from labs.engine import rds_cleanup
-
-DELETED = "deleted"
-GONE = "gone"
-
-
-class Pending(Exception):
-    """The resource cannot be deleted yet, and nothing is wrong: AWS must finish something first
-    (a Lambda@Edge function's replicas, a distribution's disabling). Retry the teardown later."""
 
 
 @dataclass(frozen=True)
@@ -26,16 +23,6 @@ class Kind:
     label: str
     delete: Callable
     manual: Callable[[str, str], str]  # (physical_id, name) -> AWS CLI command
-
-
-def _gone_if_missing(call, *args, **kwargs) -> str:
-    try:
-        call(*args, **kwargs)
-    except Exception as error:  # noqa: BLE001
-        if is_not_found(error):
-            return GONE
-        raise
-    return DELETED
 
 
 def delete_table(clients, physical_id, name):
@@ -227,89 +214,11 @@ def delete_topic(clients, physical_id, name):
     return DELETED
 
 
-def delete_event_source_mapping(clients, physical_id, name):
-    # physical_id is the mapping's UUID; without it (the answer never reached the ledger) it is found by its
-    # function (name is "<function>/<source name>").
-    lambda_ = clients.lambda_
-    uuids = [physical_id] if physical_id and physical_id != name else [
-        m["UUID"] for m in lambda_.list_event_source_mappings(FunctionName=name.split("/", 1)[0]).get("EventSourceMappings", [])
-        if m.get("EventSourceArn", "").rsplit("/", 1)[-1] == name.split("/", 1)[-1]] if _function_exists(clients, name) else []
-    outcomes = [_gone_if_missing(lambda_.delete_event_source_mapping, UUID=uuid) for uuid in uuids]
-    return DELETED if DELETED in outcomes else GONE
+def delete_stack(clients, physical_id, name):
+    # Deleting a stack deletes what it made; the wait (for DELETE_COMPLETE) is in the toolkit.
+    from labs.toolkit.stacks import delete_and_wait
 
-
-def _function_exists(clients, name):
-    try:
-        clients.lambda_.get_function(FunctionName=name.split("/", 1)[0])
-    except Exception as error:  # noqa: BLE001
-        if is_not_found(error):
-            return False
-        raise
-    return True
-
-
-def delete_kinesis_stream(clients, physical_id, name):
-    return _gone_if_missing(clients.kinesis.delete_stream, StreamName=physical_id, EnforceConsumerDeletion=True)
-
-
-def delete_delivery_stream(clients, physical_id, name):
-    return _gone_if_missing(clients.firehose.delete_delivery_stream, DeliveryStreamName=physical_id, AllowForceDelete=True)
-
-
-def delete_glue_database(clients, physical_id, name):
-    # Deleting a database deletes its tables. Its tags go first: moto's tagging API would still list them.
-    glue = clients.glue
-    try:
-        catalog = glue.get_database(Name=physical_id)["Database"].get("CatalogId", "")
-        if catalog:
-            arn = f"arn:aws:glue:{glue.meta.region_name}:{catalog}:database/{physical_id}"
-            keys = list(glue.get_tags(ResourceArn=arn).get("Tags", {}))
-            if keys:
-                glue.untag_resource(ResourceArn=arn, TagsToRemove=keys)
-    except Exception as error:  # noqa: BLE001
-        if is_not_found(error):
-            return GONE
-        raise
-    return _gone_if_missing(glue.delete_database, Name=physical_id)
-
-
-def delete_state_machine(clients, physical_id, name):
-    # physical_id is its ARN. Running executions are stopped first: AWS would end them at their next
-    # transition anyway, MiniStack would let them run on against deleted functions.
-    sfn = clients.stepfunctions
-    try:
-        for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=physical_id, statusFilter="RUNNING"):
-            for execution in page.get("executions", []):
-                sfn.stop_execution(executionArn=execution["executionArn"], error="Teardown",
-                                   cause="The lab run is being torn down.")
-        sfn.describe_state_machine(stateMachineArn=physical_id)
-    except Exception as error:  # noqa: BLE001
-        if is_not_found(error):
-            return GONE
-        raise
-    sfn.delete_state_machine(stateMachineArn=physical_id)
-    return DELETED
-
-
-def delete_user_pool(clients, physical_id, name):
-    # Its app clients, groups and users go with it. Without the id (the create call's answer never
-    # reached the ledger) the pool is found by name.
-    idp = clients["cognito-idp"]
-    ids = [physical_id] if physical_id and physical_id != name else [
-        pool["Id"] for page in idp.get_paginator("list_user_pools").paginate(MaxResults=60)
-        for pool in page.get("UserPools", []) if pool.get("Name") == name]
-    outcomes = [_gone_if_missing(idp.delete_user_pool, UserPoolId=pool_id) for pool_id in ids]
-    return DELETED if DELETED in outcomes else GONE
-
-
-def delete_graphql_api(clients, physical_id, name):
-    # Its API keys, schema, data sources and resolvers go with it.
-    appsync = clients.appsync
-    ids = [physical_id] if physical_id and physical_id != name else [
-        api["apiId"] for page in appsync.get_paginator("list_graphql_apis").paginate()
-        for api in page.get("graphqlApis", []) if api.get("name") == name]
-    outcomes = [_gone_if_missing(appsync.delete_graphql_api, apiId=api_id) for api_id in ids]
-    return DELETED if DELETED in outcomes else GONE
+    return DELETED if delete_and_wait(clients.cloudformation, physical_id or name) else GONE
 
 
 KINDS: dict[str, Kind] = {
@@ -342,8 +251,9 @@ KINDS: dict[str, Kind] = {
     "sns:topic": Kind("SNS topic", delete_topic,
                       lambda pid, name: f"aws sns delete-topic --topic-arn {pid or '<arn of ' + name + '>'}"),
     "lambda:event-source-mapping": Kind("Lambda event source mapping", delete_event_source_mapping,
-                                        lambda pid, name: f"aws lambda delete-event-source-mapping --uuid {pid}" if pid != name else
-                                        f"aws lambda delete-event-source-mapping --uuid <UUID from aws lambda list-event-source-mappings --function-name {name.split('/')[0]}>"),
+                                        lambda pid, name: f"aws lambda delete-event-source-mapping --uuid {pid}"
+                                        if pid and "/" not in pid and pid != name else "aws lambda list-event-source-mappings "
+                                        f"--function-name {name.partition('/')[0]}  (then delete-event-source-mapping --uuid <UUID>)"),
     "kinesis:stream": Kind("Kinesis data stream", delete_kinesis_stream,
                            lambda pid, name: f"aws kinesis delete-stream --stream-name {pid} --enforce-consumer-deletion"),
     "firehose:delivery-stream": Kind("Firehose stream", delete_delivery_stream,
@@ -365,6 +275,13 @@ KINDS: dict[str, Kind] = {
         "CloudFront origin access control", delete_origin_access_control,
         lambda pid, name: f"aws cloudfront delete-origin-access-control --id {pid} --if-match <ETag>  (the ETag "
                           f"from aws cloudfront get-origin-access-control --id {pid})"),
+    "events:event-bus": Kind("EventBridge event bus", delete_event_bus,
+                             lambda pid, name: f"aws events delete-event-bus --name {pid or name}  (delete its rules first)"),
+    "events:rule": Kind("EventBridge rule", delete_rule,
+                        lambda pid, name: "aws events delete-rule --event-bus-name {} --name {}  (remove its targets "
+                        "first: aws events remove-targets)".format(*(pid.rsplit("/", 1) if "/" in pid else ("default", pid or name)))),
+    "cloudformation:stack": Kind("CloudFormation stack", delete_stack,
+                                 lambda pid, name: f"aws cloudformation delete-stack --stack-name {pid or name}"),
     "rds:db-cluster": Kind("Aurora DB cluster (and its instances)", delete_db_cluster,
                            lambda pid, name: f"aws rds delete-db-cluster --db-cluster-identifier {pid} "
                                              f"--skip-final-snapshot  (first delete its instances)"),

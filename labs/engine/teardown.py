@@ -67,9 +67,14 @@ def teardown(run: LabRun, recorder) -> bool:
         lines = [f"- {entry.kind_label} {entry.name}: {entry.manual_command(endpoint, account=account)}{where}"
                  + (f" ({entry.error})" if entry.error.startswith(PENDING) else "") for entry in failed] + unlisted
         waiting = not unlisted and all(entry.error.startswith(PENDING) for entry in failed)
+        from own_account.guardrails import NOT_CHECKED
+
+        unsure = not failed and all(line.startswith(NOT_CHECKED) for line in unlisted)
         message = ("Teardown is waiting on AWS, nothing failed: what is left cannot be deleted yet (a Lambda@Edge "
                    "function's replicas go hours after its distribution). Retry the teardown later, or delete it by "
                    "hand then:\n" if waiting else
+                   "Teardown deleted everything the run recorded, but could not check the whole account afterwards, "
+                   "so it cannot say that nothing is left:\n" if unsure else
                    "Teardown could not delete everything. Left behind, and how to delete each by hand:\n") + "\n".join(lines)
         run.touch(status=Status.TEARDOWN_FAILED, message=message, finished_at=now, teardown_after=None,
                   pending_action="", pending_step="")

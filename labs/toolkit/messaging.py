@@ -1,11 +1,16 @@
 """Queues and topics: an SQS queue (with a dead-letter queue if asked) and an SNS topic, each made
-once and tagged, a topic's subscription to a queue with the queue policy that lets the topic send,
-and the checks that read them back."""
+once and tagged, a topic's subscription to a queue (with its attributes: a filter policy) and the
+queue policy that lets the topic send, a Lambda event source mapping that polls a queue, and the
+checks that read them back."""
 
 import json
+import time
 
+from botocore.exceptions import ClientError
+
+from labs.aws import error_code
 from labs.engine.lab import CheckResult, Context, Found
-from labs.toolkit.calls import as_list, missing
+from labs.toolkit.calls import as_list, missing, wait_until
 
 
 def queue_url(sqs, name: str) -> str | None:
@@ -18,11 +23,11 @@ def queue_arn(sqs, url: str) -> str:
 
 
 def ensure_queue(ctx: Context, name: str, *, dead_letter_arn: str = "", max_receives: int = 3,
-                 visibility_timeout: int = 30) -> str:
-    """The queue named ``name`` (created once, recorded first); its URL. Attributes are brought up
-    to date every time."""
+                 visibility_timeout: int = 30, extra: dict | None = None) -> str:
+    """The queue named ``name`` (created once, recorded first); its URL. Attributes (``extra``: more
+    of them, e.g. MessageRetentionPeriod) are brought up to date every time."""
     sqs = ctx.clients.sqs
-    attributes = {"VisibilityTimeout": str(visibility_timeout)}
+    attributes = {"VisibilityTimeout": str(visibility_timeout), **(extra or {})}
     if dead_letter_arn:
         attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": dead_letter_arn,
                                                   "maxReceiveCount": str(max_receives)})
@@ -84,16 +89,29 @@ def topic_may_send(policy: dict, topic: str, queue: str) -> bool:
     return False
 
 
-def subscribe_queue(ctx: Context, topic: str, queue_url_: str) -> None:
-    """Subscribe the queue to the topic (once), and let the topic send to it."""
+def subscribe_queue(ctx: Context, topic: str, queue_url_: str, attributes: dict | None = None) -> None:
+    """Subscribe the queue to the topic (once), and let the topic send to it. ``attributes`` (a
+    FilterPolicy, RawMessageDelivery) are set on the subscription, new or existing."""
     sqs, sns = ctx.clients.sqs, ctx.clients.sns
     queue = queue_arn(sqs, queue_url_)
     policy = {"Version": "2012-10-17", "Statement": [{
         "Sid": "TopicSends", "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
         "Action": "sqs:SendMessage", "Resource": queue, "Condition": {"ArnEquals": {"aws:SourceArn": topic}}}]}
     sqs.set_queue_attributes(QueueUrl=queue_url_, Attributes={"Policy": json.dumps(policy)})
-    if queue not in subscribers(sns, topic, "sqs"):
-        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue)  # deleted with the topic
+    arn = subscription_arn(sns, topic, queue)
+    if arn is None:
+        # Deleted with the topic. An SQS subscription in the same account needs no confirmation.
+        arn = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue, ReturnSubscriptionArn=True)["SubscriptionArn"]
+    if attributes:
+        have = sns.get_subscription_attributes(SubscriptionArn=arn).get("Attributes", {})
+        for name, value in attributes.items():
+            if have.get(name) != value:
+                sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName=name, AttributeValue=value)
+
+
+def subscription_arn(sns, topic: str, endpoint: str) -> str | None:
+    return next((s["SubscriptionArn"] for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic)
+                 for s in page.get("Subscriptions", []) if s.get("Endpoint") == endpoint), None)
 
 
 def subscribers(sns, topic: str, protocol: str) -> list[str]:
@@ -119,3 +137,90 @@ def check_subscription(ctx: Context, topic_name: str, queue_name: str) -> CheckR
                                   f"with aws:SourceArn {topic}.")
     return CheckResult.passed(f"Topic {topic_name} delivers to queue {queue_name}.",
                               Found("sns:topic", topic_name, topic, topic))
+
+
+def filter_policy_problem(sns, topic: str, queue: str, queue_name: str, wanted: dict | None) -> str:
+    """What is wrong with the subscription's filter policy (``wanted``; None: it must have none) and
+    delivery format (the consumer reads SNS's JSON envelope, so raw delivery must be off); "" if nothing."""
+    arn = subscription_arn(sns, topic, queue)
+    attributes = sns.get_subscription_attributes(SubscriptionArn=arn).get("Attributes", {}) if arn else {}
+    have = json.loads(attributes.get("FilterPolicy") or "{}")
+    scope = attributes.get("FilterPolicyScope") or "MessageAttributes"
+    if attributes.get("RawMessageDelivery") == "true":
+        return (f"The subscription of {queue_name} has raw message delivery on, but the consumer reads SNS's JSON "
+                "envelope (Message, MessageId, MessageAttributes): turn RawMessageDelivery off.")
+    if not wanted:
+        if have:
+            return (f"The subscription of {queue_name} has a filter policy ({json.dumps(have)}), so it misses the orders "
+                    "it does not match: this queue takes every order. Remove the filter policy.")
+        return ""
+    if not have:
+        return (f"The subscription of {queue_name} has no filter policy, so every order reaches it. Set its filter "
+                f"policy to {json.dumps(wanted)} (scope: message attributes).")
+    if have != wanted or scope != "MessageAttributes":
+        return (f"The subscription of {queue_name} filters with {json.dumps(have)} on its {scope}; it should be "
+                f"{json.dumps(wanted)} on the message attributes.")
+    return ""
+
+
+# A Lambda event source mapping: a function polling a queue ----------------------------------------
+
+def queue_mappings(lambda_, function: str, source_arn: str) -> list[dict]:
+    return [m for page in lambda_.get_paginator("list_event_source_mappings").paginate(FunctionName=function)
+            for m in page.get("EventSourceMappings", []) if m.get("EventSourceArn") == source_arn]
+
+
+def ensure_queue_mapping(ctx: Context, *, function: str, queue: str, queue_arn_: str, settings: dict) -> str:
+    """The function polls the queue (created once, recorded first; ``settings``: BatchSize,
+    MaximumBatchingWindowInSeconds, FunctionResponseTypes, brought up to date). Returns its UUID."""
+    lambda_ = ctx.clients.lambda_
+    found = queue_mappings(lambda_, function, queue_arn_)
+    if not found:
+        with ctx.creating("lambda:event-source-mapping", f"{function}/{queue}") as made:
+            mapping = _create_mapping(lambda_, function=function, source_arn=queue_arn_, settings=settings)
+            made.physical_id, made.arn = mapping["UUID"], mapping.get("EventSourceMappingArn", "")
+    else:
+        mapping = found[0]
+        if any(mapping.get(key) != value for key, value in settings.items()) or mapping.get("State") == "Disabled":
+            lambda_.update_event_source_mapping(UUID=mapping["UUID"], Enabled=True, **settings)
+    uuid = mapping["UUID"]
+    wait_until(lambda: lambda_.get_event_source_mapping(UUID=uuid).get("State") in ("Enabled", None),
+               f"the event source mapping of {function} to be Enabled")
+    return uuid
+
+
+def _create_mapping(lambda_, *, function: str, source_arn: str, settings: dict) -> dict:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return lambda_.create_event_source_mapping(FunctionName=function, EventSourceArn=source_arn, Enabled=True,
+                                                       **settings)
+        except ClientError as error:
+            # AWS checks the execution role's SQS permissions here; a policy just written takes a few
+            # seconds to reach Lambda.
+            if (error_code(error) == "InvalidParameterValueException" and "permission" in str(error).lower()
+                    and time.monotonic() < deadline):
+                time.sleep(2)
+                continue
+            raise
+
+
+def check_queue_mapping(ctx: Context, *, function: str, queue: str, queue_arn_: str,
+                        response_types: tuple[str, ...] = ()) -> CheckResult:
+    found = queue_mappings(ctx.clients.lambda_, function, queue_arn_)
+    if not found:
+        return CheckResult.failed(f"The function {function} does not poll the queue {queue}: add an SQS trigger (an "
+                                  "event source mapping) for it.")
+    mapping = found[0]
+    if mapping.get("State") not in ("Enabled", "Creating", "Updating", "Enabling"):
+        return CheckResult.failed(f"The event source mapping from {queue} to {function} is {mapping.get('State')}: "
+                                  "enable it.")
+    absent = [kind for kind in response_types if kind not in (mapping.get("FunctionResponseTypes") or [])]
+    if absent:
+        return CheckResult.failed(f"The event source mapping from {queue} to {function} does not have "
+                                  f"{', '.join(absent)}: the function's list of failed messages is ignored, so a "
+                                  "failing batch either deletes the bad message with the good ones or retries the "
+                                  f"whole batch. Turn on {', '.join(absent)} (FunctionResponseTypes).")
+    name = f"{function}/{queue}"
+    return CheckResult.passed(f"{function} polls {queue}.", Found("lambda:event-source-mapping", name, mapping["UUID"],
+                                                                  mapping.get("EventSourceMappingArn", "")))

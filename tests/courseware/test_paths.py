@@ -20,6 +20,8 @@ def test_service_names_match_across_the_apps():
     assert paths.labs_for_services(["Amazon Macie"]) == []
     assert [lab.slug for lab in paths.labs_for_services(["Cognito"])] == ["securedapi"]
     assert [lab.slug for lab in paths.labs_for_services(["Lambda@Edge", "CloudFront Functions"])] == ["edge"]
+    dynamodb = {lab.slug for lab in paths.labs_for_services(["DynamoDB"])}
+    assert "fanout" in dynamodb and "fanout" in {lab.slug for lab in paths.labs_for_services(["SNS"])}
     for sheet in (["RDS Proxy", "RDS", "Aurora"], ["Aurora", "Aurora Serverless v2", "RDS Data API"]):
         assert [lab.slug for lab in paths.labs_for_services(sheet)] == ["relational"]
 
@@ -47,6 +49,16 @@ def test_a_lab_page_links_its_sheets_and_their_practice(client):
     assert client.get(reverse("lab_path", args=["nope"])).status_code == 404
 
 
+def test_the_fanout_lab_page_links_the_messaging_sheets(client):
+    for slug, title, service in (("sns", "Amazon SNS", "SNS"), ("sqs", "Amazon SQS", "SQS"),
+                                 ("eventbridge", "Amazon EventBridge", "EventBridge"),
+                                 ("athena", "Amazon Athena", "Athena")):
+        CheatSheetFactory(slug=slug, title=title, services=[service], category="integration-analytics")
+    html = client.get(reverse("lab_path", args=["fanout"])).content.decode()
+    assert "Amazon SNS" in html and "Amazon SQS" in html and "Amazon EventBridge" in html
+    assert "Amazon Athena" not in html
+
+
 def test_the_dashboard_study_next_spans_sheet_quiz_and_lab(client):
     CheatSheetFactory(slug="dynamodb", title="Amazon DynamoDB", services=["DynamoDB"], category="databases")
     QuizFactory(slug="practice-databases", title="Practice: databases", mode="practice",
@@ -71,6 +83,8 @@ def test_a_question_links_the_lab_step_that_builds_what_it_asks_about():
     assert steps(["Amazon Macie"]) == [] and steps([]) == []
     assert steps(["Cognito", "API Gateway"], {"securedapi"}) == [("securedapi", 1, "users")]
     assert steps(["AppSync"], {"securedapi"}) == [("securedapi", 5, "graphql")]
+    assert steps(["SNS"], {"fanout"}) == [("fanout", 3, "topic")]
+    assert steps(["EventBridge"], {"fanout"}) == [("fanout", 6, "cancellation")]
 
 
 def test_the_explanation_after_answering_links_that_lab_step(client):

@@ -108,6 +108,12 @@ def inventory(target: aws.Target) -> dict[str, list[str]]:
             "Items", []) or []],
         "origin access controls": [o["Id"] for o in clients.cloudfront.list_origin_access_controls().get(
             "OriginAccessControlList", {}).get("Items", []) or []],
+        "subscriptions": [s["SubscriptionArn"] for s in clients.sns.list_subscriptions().get("Subscriptions", [])],
+        "event buses": [b["Name"] for b in clients.events.list_event_buses().get("EventBuses", [])
+                        if b["Name"] != "default"],
+        "rules": [r["Name"] for r in clients.events.list_rules().get("Rules", [])],
+        "stacks": [s["StackName"] for s in clients.cloudformation.list_stacks()["StackSummaries"]
+                   if s["StackStatus"] != "DELETE_COMPLETE"],
         "db clusters": [c["DBClusterIdentifier"] for c in clients.rds.describe_db_clusters().get("DBClusters", [])],
         "db instances": [i["DBInstanceIdentifier"] for i in clients.rds.describe_db_instances().get("DBInstances", [])],
         "db proxies": [p["DBProxyName"] for p in clients.rds.describe_db_proxies().get("DBProxies", [])],

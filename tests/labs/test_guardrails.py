@@ -132,7 +132,13 @@ def skipped_under_moto(lab):
         for check in lab.verify))
 
 
-@pytest.mark.parametrize("lab", all_labs(), ids=lambda lab: lab.slug)
+# moto's CloudFormation does not run the AWS::Serverless transform, deploy a REST API from an OpenAPI 2.0 body,
+# know AWS::ApiGateway::Stage, or roll back a failed update ("TODO: ... implement rollback" in its source): the
+# SAM lab's checks refuse what it fakes (tests/labs/test_sam_lab.py), so its automatic run is not tried here.
+NOT_UNDER_MOTO = {"sam"}
+
+
+@pytest.mark.parametrize("lab", [lab for lab in all_labs() if lab.slug not in NOT_UNDER_MOTO], ids=lambda lab: lab.slug)
 def test_the_lab_runs_automatically_in_an_aws_account_from_deploy_to_teardown(aws_world, learner, lab, monkeypatch):
     """Every step is applied and checked against moto's AWS APIs; the verify checks that need the
     deployed app over live HTTP are skipped with the reason in their event; teardown follows the

@@ -33,7 +33,7 @@ def test_parity_each_lab_declares_a_runtime_aws_offers_and_its_template_agrees(l
     assert functions, f"{lab.slug}'s template has no function"
     for function in functions:
         assert function.get("Runtime", globals_runtime) == lab.runtime
-        code = (lab.folder / function["CodeUri"]).resolve()  # what `sam build` packages, from the template's folder
+        code = (lab.sam_template.parent / function["CodeUri"]).resolve()  # what `sam build` packages, from the template's folder
         assert code.is_dir() and code.name in lab.functions and (code / "app.py").exists(), function["CodeUri"]
 
 

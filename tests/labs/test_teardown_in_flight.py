@@ -73,3 +73,21 @@ def test_hand_delete_commands_name_the_endpoint_and_the_account():
                              region="us-east-1", account="123456789012")
     assert command == ("AWS_ACCESS_KEY_ID=123456789012 AWS_SECRET_ACCESS_KEY=sandbox aws dynamodb delete-table "
                        "--table-name sa-x-items --region us-east-1 --endpoint-url http://127.0.0.1:4566")
+
+
+def test_a_kind_the_inventory_cannot_list_keeps_the_run_from_being_called_cleaned(sandbox_url, monkeypatch):
+    """Issue 16: "cleaned" only when the inventory is empty; one it could not take in full is not."""
+    run, ctx = deployed("fullstack")
+    from own_account import guardrails
+
+    def refused(clients, start):
+        raise RuntimeError("ListTables refused")
+
+    monkeypatch.setattr(guardrails, "LISTERS", (("DynamoDB tables", refused),) + guardrails.LISTERS[1:])
+    run = tear_down(run)
+    assert run.status == LabRun.Status.TEARDOWN_FAILED, run.message
+    assert run.message.startswith("Teardown deleted everything the run recorded, but could not check")
+    assert "- Not checked: Could not list DynamoDB tables" in run.message and f"{run.prefix}-…" in run.message
+    assert not run.ledger.exclude(status__in=["deleted", "gone"]).exists()  # what it recorded is gone
+    monkeypatch.undo()
+    assert leftovers(aws.target_for(run.sandbox), run.prefix) == {}

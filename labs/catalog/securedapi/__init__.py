@@ -54,8 +54,8 @@ class SecuredApiLab(Lab):
     verified_message: str = "Verified: only your pool's users get through, and only admins reach /admin."
     verify_summary: str = ("Real sign-ups and sign-ins, then the REST API and the GraphQL API called with no token, "
                            "forged tokens, good tokens and the API key.")
-    local_enforced: tuple = LOCAL_ENFORCED
-    local_not_enforced: tuple = LOCAL_NOT_ENFORCED
+    local_real: tuple = LOCAL_ENFORCED
+    local_stored: tuple = LOCAL_NOT_ENFORCED
 
     @cached_property
     def extra_sources(self) -> list[tuple[str, str]]:

@@ -10,6 +10,7 @@
     manage.py lab bench --lab workflow [--rounds 5]           bare boto3 against the workflow lab's engine run
     manage.py lab bench --lab securedapi [--rounds 3]         bare boto3 against the secured-API lab's engine run
     manage.py lab bench --lab edge [--rounds 5]               bare boto3 against the edge lab's engine run
+    manage.py lab bench --lab fanout [--rounds 3]             bare boto3 against the fan-out lab's engine run
     manage.py lab bench --lab relational [--rounds 3]         bare boto3 against the relational lab's engine run
     manage.py lab shell RUN_ID [-c COMMAND]                   a shell set up for a run's steps by hand (local sandbox)
 """
@@ -59,7 +60,7 @@ class Command(BaseCommand):
         shell.add_argument("--dir", default=None, help="Where to put the lab's files (default var/labs/shell/RUN_ID).")
         bench = commands.add_parser("bench", help="Time a bare boto3 script against the engine's automatic run.")
         bench.add_argument("--rounds", type=int, default=5)
-        bench.add_argument("--lab", choices=["fullstack", "video", "clickstream", "workflow", "securedapi", "edge", "relational"], default="fullstack",
+        bench.add_argument("--lab", choices=["fullstack", "video", "clickstream", "workflow", "securedapi", "edge", "fanout", "sam", "relational"], default="fullstack",
                            help="video: the ffmpeg work run directly against the video lab's automatic run.")
 
     def handle(self, *args, command, **options):
@@ -210,6 +211,11 @@ class Command(BaseCommand):
 
             run_securedapi_bench(rounds=rounds, out=self.stdout)
             return
+        if lab == "fanout":
+            from labs.bench.fanout import run_fanout_bench
+
+            run_fanout_bench(rounds=rounds, out=self.stdout)
+            return
         if lab == "video":
             from labs.bench.video import run_video_bench
 
@@ -232,6 +238,11 @@ class Command(BaseCommand):
             from labs.bench.edge import run_edge_bench
 
             run_edge_bench(rounds=rounds, out=self.stdout)
+            return
+        if lab == "sam":
+            from labs.bench.sam import baseline_sam
+
+            run_bench(rounds=rounds, out=self.stdout, slug="sam", baseline_fn=baseline_sam)
             return
         run_bench(rounds=rounds, out=self.stdout)
 
