@@ -83,7 +83,8 @@ PRICES = {
                           1_000_000, "https://aws.amazon.com/sqs/pricing/"),
     "eventbridge_events": Price("Amazon EventBridge", "custom events published to an event bus", Decimal("1.00"),
                                 1_000_000, "https://aws.amazon.com/eventbridge/pricing/"),
-    # The serverless relational lab's (pages read 2026-12-04; US East, N. Virginia).
+    # The serverless relational lab's (US East, N. Virginia). NOT re-read on 2026-12-04 (no access to the pricing
+    # pages then): the figures are the published list prices as last known; check them against the pages.
     "aurora_acu_hours": Price("Amazon Aurora", "Aurora Serverless v2 ACU-hours (Aurora Standard)", Decimal("0.12"), 1,
                               "https://aws.amazon.com/rds/aurora/pricing/"),
     "aurora_storage_gb_month": Price("Amazon Aurora", "GB-months of storage (Aurora Standard)", Decimal("0.10"), 1,
