@@ -36,6 +36,7 @@ NOT_FOUND_CODES = frozenset({
     "EntityNotFoundException",  # Glue Data Catalog
     "StateMachineDoesNotExist", "ExecutionDoesNotExist",  # Step Functions
     "NoSuchDistribution", "NoSuchFunctionExists", "NoSuchOriginAccessControl",  # CloudFront
+    "DBClusterNotFoundFault", "DBInstanceNotFound", "DBProxyNotFoundFault",  # RDS
 })
 
 

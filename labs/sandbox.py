@@ -72,6 +72,8 @@ ENFORCED = (
     "CloudFront: a distribution answers viewers at its <id>.cloudfront.net name, runs its published CloudFront "
     "Functions (the JavaScript, in Node), redirects HTTP to HTTPS, and an origin access control's signed request to "
     "S3 is allowed or refused by the bucket policy.",
+    "The RDS Data API's checks before any SQL: the cluster's Data API switch (HttpEndpointNotEnabledException), an "
+    "available writer instance, a secret that exists and holds a password, and the caller's rds-data permission.",
 )
 NOT_ENFORCED = (
     "Resource-based policies on functions: API Gateway and S3 invoke a function whose policy does not allow "
@@ -93,6 +95,10 @@ NOT_ENFORCED = (
     "Lambda@Edge: a distribution's Lambda@Edge associations are stored, never run (the edge lab's verify invokes the "
     "associated version itself, and says so); no replication to edge caches, no deploy delays, no replica deletion "
     "delay before a function can be deleted.",
+    "Aurora and RDS Proxy: clusters, db.serverless instances, RDS-managed master secrets and proxies are created as "
+    "configuration only. There is no PostgreSQL engine without Docker, so the Data API refuses the SQL itself "
+    "(\"stub mode\") and the relational lab's verify says no SQL ran; capacity scaling, auto-pause (SecondsUntilAutoPause "
+    "is not even kept) and the proxy's pooling and secret reading run only in AWS.",
 )
 
 

@@ -64,7 +64,10 @@ def access_policy() -> dict:
                 "states:ListStateMachines", "cognito-idp:ListUserPools",
                 "appsync:ListGraphqlApis", "cloudfront:ListDistributions", "cloudfront:ListFunctions",
                 "cloudfront:ListOriginAccessControls", "sns:ListTopics", "sns:ListSubscriptions",
-                "events:ListEventBuses", "events:ListRules", "cloudformation:ListStacks"]},
+                "events:ListEventBuses", "events:ListRules", "cloudformation:ListStacks", "rds:DescribeDBClusters",
+                "rds:DescribeDBInstances", "rds:DescribeDBProxies",
+                # An RDS Proxy goes in two subnets of the default VPC: the site reads which (and changes nothing in EC2).
+                "ec2:DescribeSubnets", "ec2:DescribeVpcs", "ec2:DescribeSecurityGroups"]},
             # User pools and GraphQL APIs have ids, not names, in their ARNs (like REST APIs): they are limited
             # to the allowed regions, and may only be created carrying the run's tag.
             {"Sid": "LabUserPoolsAndGraphqlApisTaggedByARun", "Effect": "Allow", "Resource": "*",
@@ -210,6 +213,29 @@ def access_policy() -> dict:
                 "cloudfront:UpdateDistribution", "cloudfront:DeleteDistribution", "cloudfront:TagResource",
                 "cloudfront:ListTagsForResource", "cloudfront:CreateOriginAccessControl",
                 "cloudfront:GetOriginAccessControl", "cloudfront:DeleteOriginAccessControl"]},
+            # The serverless relational lab: clusters and instances carry their names in their ARNs; a proxy and its
+            # target group carry ids (prx-..., prx-tg-...), so those are limited to the allowed regions. RDS makes the
+            # cluster's master secret itself (rds!cluster-...), with the caller's permission to create it.
+            {"Sid": "LabDatabases", "Effect": "Allow", "Condition": _in_regions(),
+             "Resource": [_sub(f"arn:${{AWS::Partition}}:rds:*:{account}:cluster:{PREFIX}*"),
+                          _sub(f"arn:${{AWS::Partition}}:rds:*:{account}:db:{PREFIX}*"),
+                          _sub(f"arn:${{AWS::Partition}}:rds:*:{account}:db-proxy:*"),
+                          _sub(f"arn:${{AWS::Partition}}:rds:*:{account}:target-group:*"),
+                          _sub(f"arn:${{AWS::Partition}}:rds:*:{account}:cluster-pg:*"),
+                          _sub(f"arn:${{AWS::Partition}}:rds:*:{account}:pg:*"),
+                          _sub(f"arn:${{AWS::Partition}}:rds:*:{account}:subgrp:*")], "Action": [
+                "rds:CreateDBCluster", "rds:ModifyDBCluster", "rds:DeleteDBCluster", "rds:CreateDBInstance",
+                "rds:DeleteDBInstance", "rds:EnableHttpEndpoint", "rds:DisableHttpEndpoint", "rds:AddTagsToResource",
+                "rds:ListTagsForResource", "rds:CreateDBProxy", "rds:DeleteDBProxy", "rds:DescribeDBProxyTargets",
+                "rds:DescribeDBProxyTargetGroups", "rds:RegisterDBProxyTargets", "rds:DeregisterDBProxyTargets"]},
+            {"Sid": "RdsManagedMasterSecrets", "Effect": "Allow", "Condition": _in_regions(),
+             "Resource": _sub(f"arn:${{AWS::Partition}}:secretsmanager:*:{account}:secret:rds!cluster-*"),
+             "Action": ["secretsmanager:CreateSecret", "secretsmanager:TagResource", "secretsmanager:DescribeSecret"]},
+            {"Sid": "RdsServiceLinkedRole", "Effect": "Allow", "Action": "iam:CreateServiceLinkedRole",
+             "Resource": _sub(f"arn:${{AWS::Partition}}:iam::{account}:role/aws-service-role/rds.amazonaws.com/*"),
+             "Condition": {"StringEquals": {"iam:AWSServiceName": "rds.amazonaws.com"}}},
+            {"Sid": "PassLabRolesToRds", "Effect": "Allow", "Resource": role, "Action": "iam:PassRole",
+             "Condition": {"StringEquals": {"iam:PassedToService": "rds.amazonaws.com"}}},
             {"Sid": "ReadPolicies", "Effect": "Allow", "Resource": "*",
              "Action": ["iam:GetPolicy", "iam:GetPolicyVersion"]},
             {"Sid": "LabRestApis", "Effect": "Allow", "Condition": _in_regions(),
@@ -281,6 +307,15 @@ def boundary_policy() -> dict:
             {"Sid": "LabBucketUploads", "Effect": "Allow",
              "Resource": [_sub(f"arn:${{AWS::Partition}}:s3:::{PREFIX}*"), _sub(f"arn:${{AWS::Partition}}:s3:::{PREFIX}*/*")],
              "Action": ["s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"]},
+            # The relational lab: its function queries the lab's clusters through the Data API, which logs in with
+            # the cluster's RDS-managed secret; the proxy's role reads that secret.
+            {"Sid": "LabClustersThroughTheDataApi", "Effect": "Allow",
+             "Resource": _sub(f"arn:${{AWS::Partition}}:rds:*:{account}:cluster:{PREFIX}*"),
+             "Action": ["rds-data:ExecuteStatement", "rds-data:BatchExecuteStatement", "rds-data:BeginTransaction",
+                        "rds-data:CommitTransaction", "rds-data:RollbackTransaction"]},
+            {"Sid": "RdsManagedMasterSecretsRead", "Effect": "Allow",
+             "Resource": _sub(f"arn:${{AWS::Partition}}:secretsmanager:*:{account}:secret:rds!cluster-*"),
+             "Action": ["secretsmanager:GetSecretValue"]},
             # A lab's state machine invokes the lab's functions (its own policy names each one).
             {"Sid": "InvokeLabFunctions", "Effect": "Allow",
              "Resource": _sub(f"arn:${{AWS::Partition}}:lambda:*:{account}:function:{PREFIX}*"),

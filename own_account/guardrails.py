@@ -255,6 +255,23 @@ def _event_buses(clients, start):
             for b in clients.events.list_event_buses(NamePrefix=start).get("EventBuses", [])]
 
 
+def _db_clusters(clients, start):
+    return [Leftover("rds:db-cluster", c["DBClusterIdentifier"], c["DBClusterIdentifier"], c.get("DBClusterArn", ""))
+            for c in _paginate(clients.rds, "describe_db_clusters", "DBClusters")
+            if c["DBClusterIdentifier"].startswith(start)]
+
+
+def _db_instances(clients, start):
+    return [Leftover("rds:db-instance", i["DBInstanceIdentifier"], i["DBInstanceIdentifier"], i.get("DBInstanceArn", ""))
+            for i in _paginate(clients.rds, "describe_db_instances", "DBInstances")
+            if i["DBInstanceIdentifier"].startswith(start)]
+
+
+def _db_proxies(clients, start):
+    return [Leftover("rds:db-proxy", p["DBProxyName"], p["DBProxyName"], p.get("DBProxyArn", ""))
+            for p in _paginate(clients.rds, "describe_db_proxies", "DBProxies") if p["DBProxyName"].startswith(start)]
+
+
 LISTERS = (("DynamoDB tables", _tables), ("Lambda functions", _functions), ("IAM roles", _roles),
            ("API Gateway REST APIs", _apis), ("S3 buckets", _buckets), ("CloudWatch log groups", _log_groups),
            ("Kinesis data streams", _streams), ("Firehose streams", _delivery_streams),
@@ -265,9 +282,10 @@ LISTERS = (("DynamoDB tables", _tables), ("Lambda functions", _functions), ("IAM
            ("CloudFront distributions", _distributions), ("CloudFront Functions", _cloudfront_functions),
            ("CloudFront origin access controls", _origin_access_controls),
            ("SNS topics", _topics), ("EventBridge event buses", _event_buses),
-           ("CloudFormation stacks", _stacks))
+           ("CloudFormation stacks", _stacks),
+           ("RDS Proxies", _db_proxies), ("RDS DB instances", _db_instances), ("Aurora DB clusters", _db_clusters))
 # Services whose resources the listers above already find by name.
-LISTED_BY_NAME = {"dynamodb", "lambda", "iam", "apigateway", "s3", "logs", "states", "cognito-idp", "appsync", "cloudfront", "cloudformation"}
+LISTED_BY_NAME = {"dynamodb", "lambda", "iam", "apigateway", "s3", "logs", "states", "cognito-idp", "appsync", "cloudfront", "cloudformation", "rds"}
 # Services the listers find by name too, but whose resources a learner may tag with the run under
 # another name: a tagged one is skipped only when its name carries the run's prefix.
 LISTED_WHEN_NAMED = {"sqs", "sns", "events"}

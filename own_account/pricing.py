@@ -83,6 +83,21 @@ PRICES = {
                           1_000_000, "https://aws.amazon.com/sqs/pricing/"),
     "eventbridge_events": Price("Amazon EventBridge", "custom events published to an event bus", Decimal("1.00"),
                                 1_000_000, "https://aws.amazon.com/eventbridge/pricing/"),
+    # The serverless relational lab's (US East, N. Virginia). NOT re-read on 2026-12-04 (no access to the pricing
+    # pages then): the figures are the published list prices as last known; check them against the pages.
+    "aurora_acu_hours": Price("Amazon Aurora", "Aurora Serverless v2 ACU-hours (Aurora Standard)", Decimal("0.12"), 1,
+                              "https://aws.amazon.com/rds/aurora/pricing/"),
+    "aurora_storage_gb_month": Price("Amazon Aurora", "GB-months of storage (Aurora Standard)", Decimal("0.10"), 1,
+                                     "https://aws.amazon.com/rds/aurora/pricing/"),
+    "rds_proxy_acu_hours": Price("Amazon RDS Proxy", "ACU-hours of the Aurora Serverless v2 capacity behind it "
+                                 "(at least 8 ACUs billed)", Decimal("0.015"), 1,
+                                 "https://aws.amazon.com/rds/proxy/pricing/"),
+    "rds_data_api_requests": Price("Amazon Aurora", "RDS Data API requests (first billion a month)", Decimal("0.35"),
+                                   1_000_000, "https://aws.amazon.com/rds/aurora/pricing/"),
+    "secrets_manager_secret_months": Price("AWS Secrets Manager", "secret-months", Decimal("0.40"), 1,
+                                           "https://aws.amazon.com/secrets-manager/pricing/"),
+    "secrets_manager_calls": Price("AWS Secrets Manager", "API calls", Decimal("0.05"), 10_000,
+                                   "https://aws.amazon.com/secrets-manager/pricing/"),
 }
 
 FREE_TIER = (

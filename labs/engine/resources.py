@@ -15,6 +15,8 @@ from labs.engine.service_deleters import (
     delete_delivery_stream, delete_event_bus, delete_event_source_mapping, delete_glue_database, delete_graphql_api,
     delete_kinesis_stream, delete_rule, delete_state_machine, delete_user_pool,
 )
+from labs.engine import rds_cleanup
+
 
 @dataclass(frozen=True)
 class Kind:
@@ -107,6 +109,13 @@ def delete_origin_access_control(clients, physical_id, name):
             return GONE
         raise
     return _gone_if_missing(cloudfront.delete_origin_access_control, Id=physical_id, IfMatch=etag)
+
+
+def delete_db_cluster(clients, physical_id, name):
+    try:
+        return rds_cleanup.delete_db_cluster(clients, physical_id)
+    except rds_cleanup.StillDeleting as error:
+        raise Pending(str(error)) from error
 
 
 def delete_permission(clients, physical_id, name):
@@ -273,6 +282,14 @@ KINDS: dict[str, Kind] = {
                         "first: aws events remove-targets)".format(*(pid.rsplit("/", 1) if "/" in pid else ("default", pid or name)))),
     "cloudformation:stack": Kind("CloudFormation stack", delete_stack,
                                  lambda pid, name: f"aws cloudformation delete-stack --stack-name {pid or name}"),
+    "rds:db-cluster": Kind("Aurora DB cluster (and its instances)", delete_db_cluster,
+                           lambda pid, name: f"aws rds delete-db-cluster --db-cluster-identifier {pid} "
+                                             f"--skip-final-snapshot  (first delete its instances)"),
+    "rds:db-instance": Kind("RDS DB instance", lambda clients, pid, name: rds_cleanup.delete_db_instance(clients, pid),
+                            lambda pid, name: f"aws rds delete-db-instance --db-instance-identifier {pid} "
+                                              f"--skip-final-snapshot"),
+    "rds:db-proxy": Kind("RDS Proxy", lambda clients, pid, name: rds_cleanup.delete_db_proxy(clients, pid),
+                         lambda pid, name: f"aws rds delete-db-proxy --db-proxy-name {pid}"),
 }
 
 

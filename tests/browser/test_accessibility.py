@@ -55,6 +55,7 @@ def _pages(page, base) -> list[tuple[str, str]]:
                       ("use case", "/cheatsheets/usecase-video-processing/"), ("search", "/cheatsheets/search/?q=sqs+dlq"),
                       ("quizzes", "/quizzes/"), ("quiz", "/quizzes/practice-compute/"), ("labs", "/labs/"),
                       ("lab", "/labs/fullstack/"), ("video lab", "/labs/video/"), ("edge lab", "/labs/edge/"),
+                      ("relational lab", "/labs/relational/"),
                       ("own account", "/labs/account/"),
                       ("dashboard", "/dashboard/")):
         visit(name, url)

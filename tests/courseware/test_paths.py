@@ -22,6 +22,8 @@ def test_service_names_match_across_the_apps():
     assert [lab.slug for lab in paths.labs_for_services(["Lambda@Edge", "CloudFront Functions"])] == ["edge"]
     dynamodb = {lab.slug for lab in paths.labs_for_services(["DynamoDB"])}
     assert "fanout" in dynamodb and "fanout" in {lab.slug for lab in paths.labs_for_services(["SNS"])}
+    for sheet in (["RDS Proxy", "RDS", "Aurora"], ["Aurora", "Aurora Serverless v2", "RDS Data API"]):
+        assert [lab.slug for lab in paths.labs_for_services(sheet)] == ["relational"]
 
 
 def test_a_sheet_ends_with_its_practice_quiz_and_best_score_and_the_labs_that_build_it(client):

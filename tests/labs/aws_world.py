@@ -22,7 +22,7 @@ from own_account import accounts
 from own_account import aws_role
 from labs.models import Sandbox
 from tests.labs.conftest import moto_aws  # noqa: F401 - a fixture
-from tests.labs import moto_cloudfront
+from tests.labs import moto_cloudfront, moto_rds
 
 SITE_ACCOUNT = "123456789012"
 LEARNER_ACCOUNT = "210987654321"
@@ -122,6 +122,7 @@ def aws_world(moto_aws, settings, monkeypatch):  # noqa: F811
 
     world = World()
     moto_cloudfront.extend(monkeypatch)  # what moto's CloudFront lacks for the edge lab
+    moto_rds.extend(monkeypatch)  # what moto's RDS lacks for the relational lab
     settings.LABS_AWS_SITE_ACCOUNT_ID = SITE_ACCOUNT
     settings.LABS_AWS_REGIONS = [REGION]
     settings.LABS_AWS_ACCOUNT_BLOCKLIST = []

@@ -114,5 +114,9 @@ def inventory(target: aws.Target) -> dict[str, list[str]]:
         "rules": [r["Name"] for r in clients.events.list_rules().get("Rules", [])],
         "stacks": [s["StackName"] for s in clients.cloudformation.list_stacks()["StackSummaries"]
                    if s["StackStatus"] != "DELETE_COMPLETE"],
+        "db clusters": [c["DBClusterIdentifier"] for c in clients.rds.describe_db_clusters().get("DBClusters", [])],
+        "db instances": [i["DBInstanceIdentifier"] for i in clients.rds.describe_db_instances().get("DBInstances", [])],
+        "db proxies": [p["DBProxyName"] for p in clients.rds.describe_db_proxies().get("DBProxies", [])],
+        "secrets": [s["Name"] for s in clients.secretsmanager.list_secrets().get("SecretList", [])],
     }
     return {kind: names for kind, names in found.items() if names}

@@ -3,6 +3,7 @@ the learner's external id and refused when the external id is wrong or not neede
 keys are checked and stored encrypted; the pages show the account reached and never a secret."""
 
 import json
+import re
 
 import pytest
 import yaml
@@ -129,12 +130,19 @@ def test_the_access_policy_is_scoped_to_the_lab_prefix_regions_and_the_boundary(
             assert ("sa-*" in arn or ":apigateway:" in arn or "sa_*" in arn or arn.endswith(":catalog")
                     or arn.endswith(":workgroup/primary") or ":cognito-idp:" in arn or ":appsync:" in arn or (":event-source-mapping:" in arn and scoped_by_function)
                     or arn.endswith((":distribution/*", ":origin-access-control/*")) or "aws-service-role/" in arn
-                    or arn.endswith(":aws:transform/Serverless-2016-10-31")), arn
+                    or arn.endswith(":aws:transform/Serverless-2016-10-31")
+                    # RDS Proxies and their target groups carry ids (prx-...); RDS names the secrets it manages
+                    # rds!cluster-...; the default parameter and subnet groups are RDS's own.
+                    or arn.endswith((":db-proxy:*", ":target-group:*", ":secret:rds!cluster-*", ":cluster-pg:*",
+                                     ":pg:*", ":subgrp:*"))), arn
     create = next(s for s in policy["Statement"] if s["Sid"] == "LabRolesOnlyWithTheBoundary")
     assert create["Condition"]["StringEquals"]["iam:PermissionsBoundary"]["Fn::Sub"].endswith(aws_role.BOUNDARY_POLICY_NAME)
     passing = next(s for s in policy["Statement"] if s["Sid"] == "PassLabRolesToLambdaOnly")
     assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}
-    assert "aws:RequestedRegion" in text and '"ec2:' not in text and '"iam:*"' not in text
+    assert "aws:RequestedRegion" in text and '"iam:*"' not in text
+    # EC2: reading the default VPC's subnets (for an RDS Proxy), nothing else.
+    assert {a for a in re.findall(r'"(ec2:[A-Za-z*]+)"', text)} <= {"ec2:DescribeSubnets", "ec2:DescribeVpcs",
+                                                                   "ec2:DescribeSecurityGroups"}
 
 
 def test_roles_labs_create_get_the_permissions_boundary(aws_world, learner):

@@ -11,6 +11,7 @@
     manage.py lab bench --lab securedapi [--rounds 3]         bare boto3 against the secured-API lab's engine run
     manage.py lab bench --lab edge [--rounds 5]               bare boto3 against the edge lab's engine run
     manage.py lab bench --lab fanout [--rounds 3]             bare boto3 against the fan-out lab's engine run
+    manage.py lab bench --lab relational [--rounds 3]         bare boto3 against the relational lab's engine run
     manage.py lab shell RUN_ID [-c COMMAND]                   a shell set up for a run's steps by hand (local sandbox)
 """
 
@@ -59,7 +60,7 @@ class Command(BaseCommand):
         shell.add_argument("--dir", default=None, help="Where to put the lab's files (default var/labs/shell/RUN_ID).")
         bench = commands.add_parser("bench", help="Time a bare boto3 script against the engine's automatic run.")
         bench.add_argument("--rounds", type=int, default=5)
-        bench.add_argument("--lab", choices=["fullstack", "video", "clickstream", "workflow", "securedapi", "edge", "fanout", "sam"], default="fullstack",
+        bench.add_argument("--lab", choices=["fullstack", "video", "clickstream", "workflow", "securedapi", "edge", "fanout", "sam", "relational"], default="fullstack",
                            help="video: the ffmpeg work run directly against the video lab's automatic run.")
 
     def handle(self, *args, command, **options):
@@ -225,6 +226,13 @@ class Command(BaseCommand):
 
             # Its verify waits out real retries (1 s, then 2 s of backoff): the budget is the ratio alone.
             run_bench(rounds=rounds, out=self.stdout, slug="workflow", baseline_fn=baseline_workflow, limit_seconds=None)
+            return
+        if lab == "relational":
+            from labs.bench.relational import baseline_relational
+
+            # Its engine run waits out the teardown's second look (2 s): the budget is the ratio alone.
+            run_bench(rounds=rounds, out=self.stdout, slug="relational", baseline_fn=baseline_relational,
+                      limit_seconds=None)
             return
         if lab == "edge":
             from labs.bench.edge import run_edge_bench
