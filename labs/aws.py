@@ -36,6 +36,8 @@ NOT_FOUND_CODES = frozenset({
     "EntityNotFoundException",  # Glue Data Catalog
     "StateMachineDoesNotExist", "ExecutionDoesNotExist",  # Step Functions
     "NoSuchDistribution", "NoSuchFunctionExists", "NoSuchOriginAccessControl",  # CloudFront
+    "FileSystemNotFound", "AccessPointNotFound", "MountTargetNotFound",  # EFS
+    "ClusterNotFoundException", "ServiceNotFoundException",  # ECS
 })
 
 

@@ -238,6 +238,27 @@ def _origin_access_controls(clients, start):
     return [Leftover("cloudfront:origin-access-control", o["Name"], o["Id"]) for o in items if o["Name"].startswith(start)]
 
 
+def _file_systems(clients, start):
+    return [Leftover("efs:file-system", fs.get("CreationToken") or fs.get("Name", ""), fs["FileSystemId"],
+                     fs.get("FileSystemArn", ""))
+            for fs in _paginate(clients.efs, "describe_file_systems", "FileSystems")
+            if (fs.get("CreationToken") or fs.get("Name") or "").startswith(start)
+            and fs.get("LifeCycleState") not in ("deleting", "deleted")]
+
+
+def _ecs_clusters(clients, start):
+    arns = [arn for arn in _paginate(clients.ecs, "list_clusters", "clusterArns") if arn.rsplit("/", 1)[-1].startswith(start)]
+    described = clients.ecs.describe_clusters(clusters=arns).get("clusters", []) if arns else []
+    return [Leftover("ecs:cluster", c["clusterName"], c["clusterName"], c["clusterArn"])
+            for c in described if c.get("status") == "ACTIVE"]
+
+
+def _task_definition_families(clients, start):
+    return [Leftover("ecs:task-definition", family, family)
+            for family in _paginate(clients.ecs, "list_task_definition_families", "families", familyPrefix=start,
+                                    status="ACTIVE")]
+
+
 LISTERS = (("DynamoDB tables", _tables), ("Lambda functions", _functions), ("IAM roles", _roles),
            ("API Gateway REST APIs", _apis), ("S3 buckets", _buckets), ("CloudWatch log groups", _log_groups),
            ("Kinesis data streams", _streams), ("Firehose streams", _delivery_streams),
@@ -246,9 +267,12 @@ LISTERS = (("DynamoDB tables", _tables), ("Lambda functions", _functions), ("IAM
            ("Step Functions state machines", _state_machines),
            ("Cognito user pools", _user_pools), ("AppSync GraphQL APIs", _graphql_apis),
            ("CloudFront distributions", _distributions), ("CloudFront Functions", _cloudfront_functions),
-           ("CloudFront origin access controls", _origin_access_controls))
+           ("CloudFront origin access controls", _origin_access_controls),
+           ("EFS file systems", _file_systems), ("ECS clusters", _ecs_clusters),
+           ("ECS task definitions", _task_definition_families))
 # Services whose resources the listers above already find by name.
-LISTED_BY_NAME = {"dynamodb", "lambda", "iam", "apigateway", "s3", "logs", "states", "cognito-idp", "appsync", "cloudfront"}
+LISTED_BY_NAME = {"dynamodb", "lambda", "iam", "apigateway", "s3", "logs", "states", "cognito-idp", "appsync", "cloudfront",
+                  "elasticfilesystem", "ecs"}
 
 
 def find_leftovers(clients, prefix: str) -> tuple[list[Leftover], list[str]]:

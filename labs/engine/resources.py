@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from labs.aws import error_code, is_not_found
+from labs.engine import resources_containers
 
 DELETED = "deleted"
 GONE = "gone"
@@ -358,6 +359,9 @@ KINDS: dict[str, Kind] = {
         lambda pid, name: f"aws cloudfront delete-origin-access-control --id {pid} --if-match <ETag>  (the ETag "
                           f"from aws cloudfront get-origin-access-control --id {pid})"),
 }
+
+
+KINDS.update(resources_containers.kinds(Kind, Pending))  # EFS and ECS (the containers lab)
 
 
 def delete(clients, kind: str, physical_id: str, name: str) -> str:

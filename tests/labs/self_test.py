@@ -108,5 +108,8 @@ def inventory(target: aws.Target) -> dict[str, list[str]]:
             "Items", []) or []],
         "origin access controls": [o["Id"] for o in clients.cloudfront.list_origin_access_controls().get(
             "OriginAccessControlList", {}).get("Items", []) or []],
+        "efs file systems": [f["FileSystemId"] for f in clients.efs.describe_file_systems().get("FileSystems", [])],
+        "ecs clusters": [arn for arn in clients.ecs.list_clusters().get("clusterArns", [])],
+        "ecs task definitions": clients.ecs.list_task_definitions(status="ACTIVE").get("taskDefinitionArns", []),
     }
     return {kind: names for kind, names in found.items() if names}
