@@ -115,6 +115,30 @@ def access_policy() -> dict:
                 "iam:ListAttachedRolePolicies", "iam:DetachRolePolicy", "iam:TagRole", "iam:UntagRole"]},
             {"Sid": "PassLabRolesToLambdaOnly", "Effect": "Allow", "Resource": role, "Action": "iam:PassRole",
              "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}},
+            # The containers lab. EFS ARNs carry ids, not names: creating needs the run's tag, the rest is limited to
+            # the allowed regions. ECS ARNs carry names: clusters and services are sa-*; task definitions are
+            # registered and described without resource-level permissions.
+            {"Sid": "LabFileSystemsTaggedByARun", "Effect": "Allow", "Resource": "*",
+             "Action": ["elasticfilesystem:CreateFileSystem", "elasticfilesystem:CreateAccessPoint"],
+             "Condition": {**_in_regions(), "Null": {f"aws:RequestTag/{RUN_TAG}": "false"}}},
+            {"Sid": "LabFileSystems", "Effect": "Allow", "Resource": "*", "Condition": _in_regions(), "Action": [
+                "elasticfilesystem:DescribeFileSystems", "elasticfilesystem:DeleteFileSystem",
+                "elasticfilesystem:DescribeAccessPoints", "elasticfilesystem:DeleteAccessPoint",
+                "elasticfilesystem:CreateMountTarget", "elasticfilesystem:DescribeMountTargets",
+                "elasticfilesystem:DescribeMountTargetSecurityGroups", "elasticfilesystem:DeleteMountTarget",
+                "elasticfilesystem:TagResource", "ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
+                "ec2:DescribeNetworkInterfaces", "ec2:CreateNetworkInterface", "ecs:RegisterTaskDefinition",
+                "ecs:DeregisterTaskDefinition", "ecs:DeleteTaskDefinitions", "ecs:DescribeTaskDefinition",
+                "ecs:ListTaskDefinitions", "ecs:ListTaskDefinitionFamilies", "ecs:ListClusters"]},
+            {"Sid": "LabClustersAndServices", "Effect": "Allow", "Condition": _in_regions(),
+             "Resource": [_sub(f"arn:${{AWS::Partition}}:ecs:*:{account}:cluster/{PREFIX}*"),
+                          _sub(f"arn:${{AWS::Partition}}:ecs:*:{account}:service/{PREFIX}*/{PREFIX}*"),
+                          _sub(f"arn:${{AWS::Partition}}:ecs:*:{account}:task-definition/{PREFIX}*:*")], "Action": [
+                "ecs:CreateCluster", "ecs:DescribeClusters", "ecs:DeleteCluster", "ecs:CreateService",
+                "ecs:UpdateService", "ecs:DeleteService", "ecs:DescribeServices", "ecs:ListServices",
+                "ecs:TagResource"]},
+            {"Sid": "PassLabRolesToEcsTasks", "Effect": "Allow", "Resource": role, "Action": "iam:PassRole",
+             "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}},
             # The clickstream lab: Firehose assumes a lab role (bounded like every lab role) to read the stream.
             {"Sid": "PassLabRolesToFirehose", "Effect": "Allow", "Resource": role, "Action": "iam:PassRole",
              "Condition": {"StringEquals": {"iam:PassedToService": "firehose.amazonaws.com"}}},
@@ -254,6 +278,14 @@ def boundary_policy() -> dict:
             {"Sid": "LabBucketUploads", "Effect": "Allow",
              "Resource": [_sub(f"arn:${{AWS::Partition}}:s3:::{PREFIX}*"), _sub(f"arn:${{AWS::Partition}}:s3:::{PREFIX}*/*")],
              "Action": ["s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"]},
+            # The containers lab: a function in a VPC manages its network interfaces; the function and the Fargate
+            # task mount the labs' file systems (their own policies name the file system and the access point).
+            {"Sid": "LabFunctionsInAVpc", "Effect": "Allow", "Resource": "*", "Action": [
+                "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface",
+                "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]},
+            {"Sid": "LabFileSystemClients", "Effect": "Allow",
+             "Resource": _sub(f"arn:${{AWS::Partition}}:elasticfilesystem:*:{account}:file-system/*"),
+             "Action": ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]},
             # A lab's state machine invokes the lab's functions (its own policy names each one).
             {"Sid": "InvokeLabFunctions", "Effect": "Allow",
              "Resource": _sub(f"arn:${{AWS::Partition}}:lambda:*:{account}:function:{PREFIX}*"),
