@@ -93,6 +93,13 @@ NOT_ENFORCED = (
     "Lambda@Edge: a distribution's Lambda@Edge associations are stored, never run (the edge lab's verify invokes the "
     "associated version itself, and says so); no replication to edge caches, no deploy delays, no replica deletion "
     "delay before a function can be deleted.",
+    "EFS and a function's file system: file systems, access points and mount targets are stored (available at once), "
+    "but nothing is mounted: a function's FileSystemConfigs is only stored, and EFS IAM authorization is not "
+    "evaluated. The containers lab's function refuses to write where nothing is mounted, and its checks read the "
+    "configuration.",
+    "ECS tasks run only through Docker, which the local sandbox does not have: a Fargate service's tasks are "
+    "listed as RUNNING without anything running. The containers lab checks the task definition and the service "
+    "by configuration and never counts tasks.",
 )
 
 

@@ -10,6 +10,7 @@ What the local sandbox runs: the function's code, for real; EFS and ECS only as 
 mount, no containers). Each step's text and check says so.
 """
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from labs.catalog.containers import fargate, sabotage, steps, storage, verify
@@ -23,7 +24,13 @@ def _text(name: str) -> str:
     return (FOLDER / "text" / f"{name}.md").read_text()
 
 
-LAB = Lab(
+@dataclass(frozen=True)
+class ContainersLab(Lab):
+    verify_intro: str = ("Verifying end to end: the function computes a day's report and writes it to EFS, a second "
+                         "invocation reads it back, and only the writer may write")
+
+
+LAB = ContainersLab(
     slug="containers",
     title="Containers and shared storage: Fargate, EFS and Lambda",
     summary="A Lambda function writes daily reports to an EFS file system through an access point; a Fargate "
