@@ -79,5 +79,9 @@ def leftovers(target: aws.Target, prefix: str) -> dict:
         "buckets": [b["Name"] for b in clients.s3.list_buckets().get("Buckets", []) if prefix in b["Name"]],
         "log_groups": [g["logGroupName"] for g in clients.logs.describe_log_groups()["logGroups"] if prefix in g["logGroupName"]],
         "state_machines": [m["name"] for m in clients.stepfunctions.list_state_machines()["stateMachines"] if prefix in m["name"]],
+        "file_systems": [f["FileSystemId"] for f in clients.efs.describe_file_systems()["FileSystems"]
+                         if prefix in f.get("CreationToken", "")],
+        "clusters": [c for c in clients.ecs.list_clusters()["clusterArns"] if prefix in c],
+        "task_definitions": [t for t in clients.ecs.list_task_definitions(status="ACTIVE")["taskDefinitionArns"] if prefix in t],
     }
     return {kind: names for kind, names in found.items() if names}
