@@ -115,28 +115,40 @@ def access_policy() -> dict:
                 "iam:ListAttachedRolePolicies", "iam:DetachRolePolicy", "iam:TagRole", "iam:UntagRole"]},
             {"Sid": "PassLabRolesToLambdaOnly", "Effect": "Allow", "Resource": role, "Action": "iam:PassRole",
              "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}},
-            # The containers lab. EFS ARNs carry ids, not names: creating needs the run's tag, the rest is limited to
-            # the allowed regions. ECS ARNs carry names: clusters and services are sa-*; task definitions are
-            # registered and described without resource-level permissions.
+            # The containers lab. EFS ARNs carry ids, not names: file systems and access points are created carrying
+            # the run's tag and changed or deleted only while they carry it. Task definitions are registered carrying
+            # it too; ECS clusters, services and task definition families carry names (sa-*). Creating a mount target
+            # needs ec2:CreateNetworkInterface (EFS makes the mount target's interface with the caller's rights).
             {"Sid": "LabFileSystemsTaggedByARun", "Effect": "Allow", "Resource": "*",
-             "Action": ["elasticfilesystem:CreateFileSystem", "elasticfilesystem:CreateAccessPoint"],
+             "Action": ["elasticfilesystem:CreateFileSystem", "elasticfilesystem:CreateAccessPoint",
+                        "ecs:RegisterTaskDefinition"],
              "Condition": {**_in_regions(), "Null": {f"aws:RequestTag/{RUN_TAG}": "false"}}},
-            {"Sid": "LabFileSystems", "Effect": "Allow", "Resource": "*", "Condition": _in_regions(), "Action": [
-                "elasticfilesystem:DescribeFileSystems", "elasticfilesystem:DeleteFileSystem",
-                "elasticfilesystem:DescribeAccessPoints", "elasticfilesystem:DeleteAccessPoint",
-                "elasticfilesystem:CreateMountTarget", "elasticfilesystem:DescribeMountTargets",
-                "elasticfilesystem:DescribeMountTargetSecurityGroups", "elasticfilesystem:DeleteMountTarget",
-                "elasticfilesystem:TagResource", "ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
-                "ec2:DescribeNetworkInterfaces", "ec2:CreateNetworkInterface", "ecs:RegisterTaskDefinition",
-                "ecs:DeregisterTaskDefinition", "ecs:DeleteTaskDefinitions", "ecs:DescribeTaskDefinition",
-                "ecs:ListTaskDefinitions", "ecs:ListTaskDefinitionFamilies", "ecs:ListClusters"]},
+            {"Sid": "LabFileSystemsWhileTagged", "Effect": "Allow",
+             "Resource": [_sub(f"arn:${{AWS::Partition}}:elasticfilesystem:*:{account}:file-system/*"),
+                          _sub(f"arn:${{AWS::Partition}}:elasticfilesystem:*:{account}:access-point/*")],
+             "Condition": {**_in_regions(), "Null": {f"aws:ResourceTag/{RUN_TAG}": "false"}}, "Action": [
+                "elasticfilesystem:DeleteFileSystem", "elasticfilesystem:DeleteAccessPoint",
+                "elasticfilesystem:CreateMountTarget", "elasticfilesystem:DeleteMountTarget",
+                "elasticfilesystem:TagResource"]},
+            {"Sid": "MountTargetNetworkInterfaces", "Effect": "Allow", "Action": "ec2:CreateNetworkInterface",
+             "Condition": _in_regions(),
+             "Resource": [_sub(f"arn:${{AWS::Partition}}:ec2:*:{account}:network-interface/*"),
+                          _sub(f"arn:${{AWS::Partition}}:ec2:*:{account}:subnet/*"),
+                          _sub(f"arn:${{AWS::Partition}}:ec2:*:{account}:security-group/*")]},
+            {"Sid": "ReadFileSystemsNetworksAndTaskDefinitions", "Effect": "Allow", "Resource": "*",
+             "Condition": _in_regions(), "Action": [
+                "elasticfilesystem:DescribeFileSystems", "elasticfilesystem:DescribeAccessPoints",
+                "elasticfilesystem:DescribeMountTargets", "elasticfilesystem:DescribeMountTargetSecurityGroups",
+                "ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeNetworkInterfaces",
+                "ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:ListTaskDefinitionFamilies",
+                "ecs:ListClusters"]},
             {"Sid": "LabClustersAndServices", "Effect": "Allow", "Condition": _in_regions(),
              "Resource": [_sub(f"arn:${{AWS::Partition}}:ecs:*:{account}:cluster/{PREFIX}*"),
                           _sub(f"arn:${{AWS::Partition}}:ecs:*:{account}:service/{PREFIX}*/{PREFIX}*"),
                           _sub(f"arn:${{AWS::Partition}}:ecs:*:{account}:task-definition/{PREFIX}*:*")], "Action": [
                 "ecs:CreateCluster", "ecs:DescribeClusters", "ecs:DeleteCluster", "ecs:CreateService",
                 "ecs:UpdateService", "ecs:DeleteService", "ecs:DescribeServices", "ecs:ListServices",
-                "ecs:TagResource"]},
+                "ecs:TagResource", "ecs:DeregisterTaskDefinition", "ecs:DeleteTaskDefinitions"]},
             {"Sid": "PassLabRolesToEcsTasks", "Effect": "Allow", "Resource": role, "Action": "iam:PassRole",
              "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}},
             # The clickstream lab: Firehose assumes a lab role (bounded like every lab role) to read the stream.

@@ -254,9 +254,13 @@ def _ecs_clusters(clients, start):
 
 
 def _task_definition_families(clients, start):
+    def active(family):  # a family whose revisions are all deregistered may still be listed (moto ignores status)
+        arns = clients.ecs.list_task_definitions(familyPrefix=family, status="ACTIVE").get("taskDefinitionArns", [])
+        return any(arn.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family for arn in arns)
+
     return [Leftover("ecs:task-definition", family, family)
             for family in _paginate(clients.ecs, "list_task_definition_families", "families", familyPrefix=start,
-                                    status="ACTIVE")]
+                                    status="ACTIVE") if active(family)]
 
 
 LISTERS = (("DynamoDB tables", _tables), ("Lambda functions", _functions), ("IAM roles", _roles),

@@ -94,37 +94,9 @@ def test_the_sam_template_mounts_the_access_point_in_the_function_and_read_only_
 
 
 # The steps and their checks, against moto ----------------------------------------------------
+# (moto 5 drops a function's FileSystemConfigs: tests/labs/conftest.py's moto_aws keeps them, as AWS does.)
 
-@pytest.fixture
-def moto_file_system_configs(moto_aws, monkeypatch):
-    """moto (5.x) drops a function's FileSystemConfigs; AWS (and MiniStack) keep them. Keep them here too."""
-    from moto.awslambda.models import LambdaFunction
-
-    real_init, real_get, real_update = (LambdaFunction.__init__, LambdaFunction.get_configuration,
-                                        LambdaFunction.update_configuration)
-
-    def init(self, *args, **kwargs):
-        real_init(self, *args, **kwargs)
-        spec = kwargs.get("spec", args[1] if len(args) > 1 else {})
-        self.file_system_configs = list(spec.get("FileSystemConfigs") or [])
-
-    def get_configuration(self, *args, **kwargs):
-        config = real_get(self, *args, **kwargs)
-        if getattr(self, "file_system_configs", None):
-            config["FileSystemConfigs"] = self.file_system_configs
-        return config
-
-    def update_configuration(self, updates):
-        if "FileSystemConfigs" in updates:
-            self.file_system_configs = list(updates["FileSystemConfigs"] or [])
-        return real_update(self, updates)
-
-    monkeypatch.setattr(LambdaFunction, "__init__", init)
-    monkeypatch.setattr(LambdaFunction, "get_configuration", get_configuration)
-    monkeypatch.setattr(LambdaFunction, "update_configuration", update_configuration)
-
-
-def test_the_steps_build_what_their_checks_accept_and_teardown_deletes_it(moto_file_system_configs):
+def test_the_steps_build_what_their_checks_accept_and_teardown_deletes_it(moto_aws):
     ctx = make_context()
     assert [step.check(ctx).ok for step in LAB.steps] == [False, False, False]
     for step in LAB.steps:
