@@ -121,7 +121,7 @@ def access_policy() -> dict:
             # needs ec2:CreateNetworkInterface (EFS makes the mount target's interface with the caller's rights).
             {"Sid": "LabFileSystemsTaggedByARun", "Effect": "Allow", "Resource": "*",
              "Action": ["elasticfilesystem:CreateFileSystem", "elasticfilesystem:CreateAccessPoint",
-                        "ecs:RegisterTaskDefinition"],
+                        "elasticfilesystem:TagResource", "ecs:RegisterTaskDefinition", "ecs:TagResource"],
              "Condition": {**_in_regions(), "Null": {f"aws:RequestTag/{RUN_TAG}": "false"}}},
             {"Sid": "LabFileSystemsWhileTagged", "Effect": "Allow",
              "Resource": [_sub(f"arn:${{AWS::Partition}}:elasticfilesystem:*:{account}:file-system/*"),

@@ -109,7 +109,7 @@ def test_the_access_policy_is_scoped_to_the_lab_prefix_regions_and_the_boundary(
             continue
         if resources == ["*"] and f"aws:RequestTag/{aws_role.RUN_TAG}" in json.dumps(statement.get("Condition")):
             # Creating what has an id, not a name, in its ARN: only in the allowed regions, tagged with a run.
-            assert all(action.split(":")[1].startswith(("Create", "Register")) for action in statement["Action"]), statement
+            assert all(action.split(":")[1].startswith(("Create", "Register", "Tag")) for action in statement["Action"]), statement
             assert "aws:RequestedRegion" in json.dumps(statement["Condition"])
             continue
         if resources == ["*"]:
