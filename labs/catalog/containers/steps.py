@@ -1,18 +1,17 @@
-"""The containers lab's steps after the storage (``storage.py``): the reports function with the file
-system mounted, then the Fargate task definition and service that read the reports. Each ``apply``
-is idempotent; each ``check`` explains what is wrong."""
+"""Step 2 of the containers lab: the reports function with the file system mounted (step 1 is
+``storage.py``, step 3 ``fargate.py``), and the helpers steps 2 and 3 share (the storage a step needs,
+the EFS statement of a role). ``apply`` is idempotent; ``check`` explains what is wrong."""
 
 from pathlib import Path
 
 from labs.catalog.containers import storage
 from labs.catalog.containers.names import (
-    COMMAND, CONTAINER, CONTAINER_PATH, FUNCTION_POLICY, FUNCTION_SOURCE, HANDLER, IMAGE, LAMBDA_TRUST, MEMORY,
-    MOUNT_PATH, PLATFORM_VERSION, RUNTIME, TASK_CPU, TASK_MEMORY, TASK_POLICY, TASKS_TRUST, TIMEOUT, cluster_name,
-    family, function_name, role_name, service_name, task_role_name,
+    FUNCTION_POLICY, FUNCTION_SOURCE, HANDLER, LAMBDA_TRUST, MEMORY, MOUNT_PATH, RUNTIME, TIMEOUT, function_name,
+    role_name,
 )
 from labs.engine.lab import CheckResult, Context, Found, StepBlocked
 from labs.toolkit import iam
-from labs.toolkit.calls import as_list, document, missing
+from labs.toolkit.calls import missing
 from labs.toolkit.functions import configuration_problem, deploy_function, wait_updated
 
 FOLDER = Path(__file__).parent
