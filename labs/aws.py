@@ -37,6 +37,8 @@ NOT_FOUND_CODES = frozenset({
     "StateMachineDoesNotExist", "ExecutionDoesNotExist",  # Step Functions
     "NoSuchDistribution", "NoSuchFunctionExists", "NoSuchOriginAccessControl",  # CloudFront
     "DBClusterNotFoundFault", "DBInstanceNotFound", "DBProxyNotFoundFault",  # RDS
+    "FileSystemNotFound", "AccessPointNotFound", "MountTargetNotFound",  # EFS
+    "ClusterNotFoundException", "ServiceNotFoundException",  # ECS
 })
 
 

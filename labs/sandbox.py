@@ -99,6 +99,13 @@ NOT_ENFORCED = (
     "configuration only. There is no PostgreSQL engine without Docker, so the Data API refuses the SQL itself "
     "(\"stub mode\") and the relational lab's verify says no SQL ran; capacity scaling, auto-pause (SecondsUntilAutoPause "
     "is not even kept) and the proxy's pooling and secret reading run only in AWS.",
+    "EFS and a function's file system: file systems, access points and mount targets are stored (available at once), "
+    "but nothing is mounted: a function's FileSystemConfigs is only stored, and EFS IAM authorization is not "
+    "evaluated. The containers lab's function refuses to write where nothing is mounted, and its checks read the "
+    "configuration.",
+    "ECS tasks run only through Docker, which the local sandbox does not have: a Fargate service's tasks are "
+    "listed as RUNNING without anything running. The containers lab checks the task definition and the service "
+    "by configuration and never counts tasks.",
 )
 
 

@@ -26,8 +26,7 @@ from urllib.parse import urlencode
 
 import yaml
 
-PREFIX = "sa-"
-RUN_TAG = "serverless-academy:run"  # labs.engine.lab.RUN_TAG: every run tags what it creates
+from own_account.policy_parts import PREFIX, RUN_TAG, _in_regions, _sub, service_statements  # noqa: F401
 ROLE_NAME = "ServerlessAcademyLabs"
 ACCESS_POLICY_NAME = "ServerlessAcademyLabsAccess"
 BOUNDARY_POLICY_NAME = "ServerlessAcademyLabsBoundary"
@@ -38,14 +37,6 @@ TAGS = [{"Key": "serverless-academy:purpose", "Value": "labs-access"}]
 
 def boundary_arn(account_id: str) -> str:
     return f"arn:aws:iam::{account_id}:policy/{BOUNDARY_POLICY_NAME}"
-
-
-def _sub(text: str) -> dict:
-    return {"Fn::Sub": text}
-
-
-def _in_regions() -> dict:
-    return {"StringEquals": {"aws:RequestedRegion": {"Ref": "AllowedRegions"}}}
 
 
 def access_policy() -> dict:
@@ -145,97 +136,7 @@ def access_policy() -> dict:
                 "iam:ListAttachedRolePolicies", "iam:DetachRolePolicy", "iam:TagRole", "iam:UntagRole"]},
             {"Sid": "PassLabRolesToLambdaOnly", "Effect": "Allow", "Resource": role, "Action": "iam:PassRole",
              "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}},
-            # The clickstream lab: Firehose assumes a lab role (bounded like every lab role) to read the stream.
-            {"Sid": "PassLabRolesToFirehose", "Effect": "Allow", "Resource": role, "Action": "iam:PassRole",
-             "Condition": {"StringEquals": {"iam:PassedToService": "firehose.amazonaws.com"}}},
-            {"Sid": "LabEventSourceMappings", "Effect": "Allow", "Condition": {**_in_regions(), "ArnLike": {
-                "lambda:FunctionArn": _sub(f"arn:${{AWS::Partition}}:lambda:*:{account}:function:{PREFIX}*")}},
-             "Resource": [_sub(f"arn:${{AWS::Partition}}:lambda:*:{account}:event-source-mapping:*"),
-                          _sub(f"arn:${{AWS::Partition}}:lambda:*:{account}:function:{PREFIX}*")],
-             "Action": ["lambda:CreateEventSourceMapping", "lambda:UpdateEventSourceMapping",
-                        "lambda:DeleteEventSourceMapping"]},
-            {"Sid": "LabStreams", "Effect": "Allow", "Condition": _in_regions(),
-             "Resource": _sub(f"arn:${{AWS::Partition}}:kinesis:*:{account}:stream/{PREFIX}*"), "Action": [
-                "kinesis:CreateStream", "kinesis:DeleteStream", "kinesis:DescribeStream", "kinesis:DescribeStreamSummary",
-                "kinesis:AddTagsToStream", "kinesis:ListTagsForStream", "kinesis:ListShards", "kinesis:PutRecord",
-                "kinesis:PutRecords"]},
-            {"Sid": "LabDeliveryStreams", "Effect": "Allow", "Condition": _in_regions(),
-             "Resource": _sub(f"arn:${{AWS::Partition}}:firehose:*:{account}:deliverystream/{PREFIX}*"), "Action": [
-                "firehose:CreateDeliveryStream", "firehose:DeleteDeliveryStream", "firehose:DescribeDeliveryStream",
-                "firehose:UpdateDestination", "firehose:TagDeliveryStream", "firehose:ListTagsForDeliveryStream"]},
-            {"Sid": "LabQueues", "Effect": "Allow", "Condition": _in_regions(),
-             "Resource": _sub(f"arn:${{AWS::Partition}}:sqs:*:{account}:{PREFIX}*"), "Action": [
-                "sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueUrl", "sqs:GetQueueAttributes",
-                "sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:ListQueueTags", "sqs:ReceiveMessage",
-                "sqs:DeleteMessage", "sqs:SendMessage"]},
-            # Glue names take no hyphens: the labs' databases are sa_<token>_...; the catalog itself is one ARN.
-            {"Sid": "LabGlueTables", "Effect": "Allow", "Condition": _in_regions(),
-             "Resource": [_sub(f"arn:${{AWS::Partition}}:glue:*:{account}:catalog"),
-                          _sub(f"arn:${{AWS::Partition}}:glue:*:{account}:database/sa_*"),
-                          _sub(f"arn:${{AWS::Partition}}:glue:*:{account}:table/sa_*/*"),
-                          _sub(f"arn:${{AWS::Partition}}:glue:*:{account}:userDefinedFunction/sa_*/*")], "Action": [
-                "glue:CreateDatabase", "glue:GetDatabase", "glue:DeleteDatabase", "glue:CreateTable", "glue:GetTable",
-                "glue:GetTables", "glue:UpdateTable", "glue:DeleteTable", "glue:GetPartitions", "glue:TagResource",
-                "glue:GetTags", "glue:UntagResource"]},
-            {"Sid": "LabQueriesInThePrimaryWorkgroup", "Effect": "Allow", "Condition": _in_regions(),
-             "Resource": _sub(f"arn:${{AWS::Partition}}:athena:*:{account}:workgroup/primary"), "Action": [
-                "athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults",
-                "athena:StopQueryExecution"]},
-            {"Sid": "PassLabRolesToStepFunctions", "Effect": "Allow", "Resource": role, "Action": "iam:PassRole",
-             "Condition": {"StringEquals": {"iam:PassedToService": "states.amazonaws.com"}}},
-            {"Sid": "LabStateMachines", "Effect": "Allow", "Condition": _in_regions(),
-             "Resource": [_sub(f"arn:${{AWS::Partition}}:states:*:{account}:stateMachine:{PREFIX}*"),
-                          _sub(f"arn:${{AWS::Partition}}:states:*:{account}:execution:{PREFIX}*:*")], "Action": [
-                "states:CreateStateMachine", "states:DescribeStateMachine", "states:UpdateStateMachine",
-                "states:DeleteStateMachine", "states:TagResource", "states:UntagResource", "states:ListTagsForResource",
-                "states:StartExecution", "states:ListExecutions", "states:DescribeExecution",
-                "states:GetExecutionHistory", "states:StopExecution"]},
-            # An AppSync data source's service role (the secured-API lab) is passed to AppSync.
-            {"Sid": "PassLabRolesToAppSync", "Effect": "Allow", "Resource": role, "Action": "iam:PassRole",
-             "Condition": {"StringEquals": {"iam:PassedToService": "appsync.amazonaws.com"}}},
-            # CloudFront creates these service-linked roles the first time a distribution uses Lambda@Edge.
-            {"Sid": "LambdaEdgeServiceLinkedRoles", "Effect": "Allow", "Action": "iam:CreateServiceLinkedRole",
-             "Resource": [_sub(f"arn:${{AWS::Partition}}:iam::{account}:role/aws-service-role/replicator.lambda.amazonaws.com/*"),
-                          _sub(f"arn:${{AWS::Partition}}:iam::{account}:role/aws-service-role/logger.cloudfront.amazonaws.com/*")],
-             "Condition": {"StringEquals": {"iam:AWSServiceName": ["replicator.lambda.amazonaws.com",
-                                                                   "logger.cloudfront.amazonaws.com"]}}},
-            # CloudFront is global (no region condition). Functions carry their names in their ARNs; distributions
-            # and origin access controls carry ids, so those are limited to the account's.
-            {"Sid": "LabCloudFrontFunctions", "Effect": "Allow",
-             "Resource": _sub(f"arn:${{AWS::Partition}}:cloudfront::{account}:function/{PREFIX}*"), "Action": [
-                "cloudfront:CreateFunction", "cloudfront:DescribeFunction", "cloudfront:GetFunction",
-                "cloudfront:UpdateFunction", "cloudfront:PublishFunction", "cloudfront:TestFunction",
-                "cloudfront:DeleteFunction"]},
-            {"Sid": "LabDistributions", "Effect": "Allow",
-             "Resource": [_sub(f"arn:${{AWS::Partition}}:cloudfront::{account}:distribution/*"),
-                          _sub(f"arn:${{AWS::Partition}}:cloudfront::{account}:origin-access-control/*")], "Action": [
-                "cloudfront:CreateDistribution", "cloudfront:GetDistribution", "cloudfront:GetDistributionConfig",
-                "cloudfront:UpdateDistribution", "cloudfront:DeleteDistribution", "cloudfront:TagResource",
-                "cloudfront:ListTagsForResource", "cloudfront:CreateOriginAccessControl",
-                "cloudfront:GetOriginAccessControl", "cloudfront:DeleteOriginAccessControl"]},
-            # The serverless relational lab: clusters and instances carry their names in their ARNs; a proxy and its
-            # target group carry ids (prx-..., prx-tg-...), so those are limited to the allowed regions. RDS makes the
-            # cluster's master secret itself (rds!cluster-...), with the caller's permission to create it.
-            {"Sid": "LabDatabases", "Effect": "Allow", "Condition": _in_regions(),
-             "Resource": [_sub(f"arn:${{AWS::Partition}}:rds:*:{account}:cluster:{PREFIX}*"),
-                          _sub(f"arn:${{AWS::Partition}}:rds:*:{account}:db:{PREFIX}*"),
-                          _sub(f"arn:${{AWS::Partition}}:rds:*:{account}:db-proxy:*"),
-                          _sub(f"arn:${{AWS::Partition}}:rds:*:{account}:target-group:*"),
-                          _sub(f"arn:${{AWS::Partition}}:rds:*:{account}:cluster-pg:*"),
-                          _sub(f"arn:${{AWS::Partition}}:rds:*:{account}:pg:*"),
-                          _sub(f"arn:${{AWS::Partition}}:rds:*:{account}:subgrp:*")], "Action": [
-                "rds:CreateDBCluster", "rds:ModifyDBCluster", "rds:DeleteDBCluster", "rds:CreateDBInstance",
-                "rds:DeleteDBInstance", "rds:EnableHttpEndpoint", "rds:DisableHttpEndpoint", "rds:AddTagsToResource",
-                "rds:ListTagsForResource", "rds:CreateDBProxy", "rds:DeleteDBProxy", "rds:DescribeDBProxyTargets",
-                "rds:DescribeDBProxyTargetGroups", "rds:RegisterDBProxyTargets", "rds:DeregisterDBProxyTargets"]},
-            {"Sid": "RdsManagedMasterSecrets", "Effect": "Allow", "Condition": _in_regions(),
-             "Resource": _sub(f"arn:${{AWS::Partition}}:secretsmanager:*:{account}:secret:rds!cluster-*"),
-             "Action": ["secretsmanager:CreateSecret", "secretsmanager:TagResource", "secretsmanager:DescribeSecret"]},
-            {"Sid": "RdsServiceLinkedRole", "Effect": "Allow", "Action": "iam:CreateServiceLinkedRole",
-             "Resource": _sub(f"arn:${{AWS::Partition}}:iam::{account}:role/aws-service-role/rds.amazonaws.com/*"),
-             "Condition": {"StringEquals": {"iam:AWSServiceName": "rds.amazonaws.com"}}},
-            {"Sid": "PassLabRolesToRds", "Effect": "Allow", "Resource": role, "Action": "iam:PassRole",
-             "Condition": {"StringEquals": {"iam:PassedToService": "rds.amazonaws.com"}}},
+            *service_statements(account, role),
             {"Sid": "ReadPolicies", "Effect": "Allow", "Resource": "*",
              "Action": ["iam:GetPolicy", "iam:GetPolicyVersion"]},
             {"Sid": "LabRestApis", "Effect": "Allow", "Condition": _in_regions(),
@@ -316,6 +217,14 @@ def boundary_policy() -> dict:
             {"Sid": "RdsManagedMasterSecretsRead", "Effect": "Allow",
              "Resource": _sub(f"arn:${{AWS::Partition}}:secretsmanager:*:{account}:secret:rds!cluster-*"),
              "Action": ["secretsmanager:GetSecretValue"]},
+            # The containers lab: a function in a VPC manages its network interfaces; the function and the Fargate
+            # task mount the labs' file systems (their own policies name the file system and the access point).
+            {"Sid": "LabFunctionsInAVpc", "Effect": "Allow", "Resource": "*", "Action": [
+                "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface",
+                "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]},
+            {"Sid": "LabFileSystemClients", "Effect": "Allow",
+             "Resource": _sub(f"arn:${{AWS::Partition}}:elasticfilesystem:*:{account}:file-system/*"),
+             "Action": ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]},
             # A lab's state machine invokes the lab's functions (its own policy names each one).
             {"Sid": "InvokeLabFunctions", "Effect": "Allow",
              "Resource": _sub(f"arn:${{AWS::Partition}}:lambda:*:{account}:function:{PREFIX}*"),

@@ -272,6 +272,31 @@ def _db_proxies(clients, start):
             for p in _paginate(clients.rds, "describe_db_proxies", "DBProxies") if p["DBProxyName"].startswith(start)]
 
 
+def _file_systems(clients, start):
+    return [Leftover("efs:file-system", fs.get("CreationToken") or fs.get("Name", ""), fs["FileSystemId"],
+                     fs.get("FileSystemArn", ""))
+            for fs in _paginate(clients.efs, "describe_file_systems", "FileSystems")
+            if (fs.get("CreationToken") or fs.get("Name") or "").startswith(start)
+            and fs.get("LifeCycleState") not in ("deleting", "deleted")]
+
+
+def _ecs_clusters(clients, start):
+    arns = [arn for arn in _paginate(clients.ecs, "list_clusters", "clusterArns") if arn.rsplit("/", 1)[-1].startswith(start)]
+    described = clients.ecs.describe_clusters(clusters=arns).get("clusters", []) if arns else []
+    return [Leftover("ecs:cluster", c["clusterName"], c["clusterName"], c["clusterArn"])
+            for c in described if c.get("status") == "ACTIVE"]
+
+
+def _task_definition_families(clients, start):
+    def active(family):  # a family whose revisions are all deregistered may still be listed (moto ignores status)
+        arns = clients.ecs.list_task_definitions(familyPrefix=family, status="ACTIVE").get("taskDefinitionArns", [])
+        return any(arn.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family for arn in arns)
+
+    return [Leftover("ecs:task-definition", family, family)
+            for family in _paginate(clients.ecs, "list_task_definition_families", "families", familyPrefix=start,
+                                    status="ACTIVE") if active(family)]
+
+
 LISTERS = (("DynamoDB tables", _tables), ("Lambda functions", _functions), ("IAM roles", _roles),
            ("API Gateway REST APIs", _apis), ("S3 buckets", _buckets), ("CloudWatch log groups", _log_groups),
            ("Kinesis data streams", _streams), ("Firehose streams", _delivery_streams),
@@ -283,9 +308,12 @@ LISTERS = (("DynamoDB tables", _tables), ("Lambda functions", _functions), ("IAM
            ("CloudFront origin access controls", _origin_access_controls),
            ("SNS topics", _topics), ("EventBridge event buses", _event_buses),
            ("CloudFormation stacks", _stacks),
-           ("RDS Proxies", _db_proxies), ("RDS DB instances", _db_instances), ("Aurora DB clusters", _db_clusters))
+           ("RDS Proxies", _db_proxies), ("RDS DB instances", _db_instances), ("Aurora DB clusters", _db_clusters),
+           ("EFS file systems", _file_systems), ("ECS clusters", _ecs_clusters),
+           ("ECS task definitions", _task_definition_families))
 # Services whose resources the listers above already find by name.
-LISTED_BY_NAME = {"dynamodb", "lambda", "iam", "apigateway", "s3", "logs", "states", "cognito-idp", "appsync", "cloudfront", "cloudformation", "rds"}
+LISTED_BY_NAME = {"dynamodb", "lambda", "iam", "apigateway", "s3", "logs", "states", "cognito-idp", "appsync", "cloudfront", "cloudformation", "rds",
+                  "elasticfilesystem", "ecs"}
 # Services the listers find by name too, but whose resources a learner may tag with the run under
 # another name: a tagged one is skipped only when its name carries the run's prefix.
 LISTED_WHEN_NAMED = {"sqs", "sns", "events"}

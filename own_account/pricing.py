@@ -98,6 +98,13 @@ PRICES = {
                                            "https://aws.amazon.com/secrets-manager/pricing/"),
     "secrets_manager_calls": Price("AWS Secrets Manager", "API calls", Decimal("0.05"), 10_000,
                                    "https://aws.amazon.com/secrets-manager/pricing/"),
+    # The containers lab's (pages read 2026-12-04; Fargate Linux/x86, billed per second while a task runs).
+    "fargate_vcpu_hours": Price("AWS Fargate", "vCPU-hours (Linux/x86)", Decimal("0.04048"), 1,
+                                "https://aws.amazon.com/fargate/pricing/"),
+    "fargate_gb_hours": Price("AWS Fargate", "GB-hours of memory (Linux/x86)", Decimal("0.004445"), 1,
+                              "https://aws.amazon.com/fargate/pricing/"),
+    "efs_standard_gb_months": Price("Amazon EFS", "GB-months of EFS Standard storage", Decimal("0.30"), 1,
+                                    "https://aws.amazon.com/efs/pricing/"),
 }
 
 FREE_TIER = (

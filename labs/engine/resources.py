@@ -16,6 +16,7 @@ from labs.engine.service_deleters import (
     delete_kinesis_stream, delete_rule, delete_state_machine, delete_user_pool,
 )
 from labs.engine import rds_cleanup
+from labs.engine import resources_containers
 
 
 @dataclass(frozen=True)
@@ -291,6 +292,9 @@ KINDS: dict[str, Kind] = {
     "rds:db-proxy": Kind("RDS Proxy", lambda clients, pid, name: rds_cleanup.delete_db_proxy(clients, pid),
                          lambda pid, name: f"aws rds delete-db-proxy --db-proxy-name {pid}"),
 }
+
+
+KINDS.update(resources_containers.kinds(Kind, Pending))  # EFS and ECS (the containers lab)
 
 
 def delete(clients, kind: str, physical_id: str, name: str) -> str:

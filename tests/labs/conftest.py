@@ -42,9 +42,38 @@ def moto_aws(monkeypatch):
                         "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
         monkeypatch.setenv(name, value)
     aws.forget_sessions()  # a session made before moto was imported would miss its hooks
+    keep_file_system_configs(monkeypatch)
     with mock_aws():
         yield
     aws.forget_sessions()
+
+
+def keep_file_system_configs(monkeypatch):
+    """moto (5.x) drops a function's FileSystemConfigs; AWS (and MiniStack) keep them (the containers lab)."""
+    from moto.awslambda.models import LambdaFunction
+
+    real_init, real_get, real_update = (LambdaFunction.__init__, LambdaFunction.get_configuration,
+                                        LambdaFunction.update_configuration)
+
+    def init(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        spec = kwargs.get("spec", args[1] if len(args) > 1 else {})
+        self.file_system_configs = list(spec.get("FileSystemConfigs") or [])
+
+    def get_configuration(self, *args, **kwargs):
+        config = real_get(self, *args, **kwargs)
+        if getattr(self, "file_system_configs", None):
+            config["FileSystemConfigs"] = self.file_system_configs
+        return config
+
+    def update_configuration(self, updates):
+        if "FileSystemConfigs" in updates:
+            self.file_system_configs = list(updates["FileSystemConfigs"] or [])
+        return real_update(self, updates)
+
+    monkeypatch.setattr(LambdaFunction, "__init__", init)
+    monkeypatch.setattr(LambdaFunction, "get_configuration", get_configuration)
+    monkeypatch.setattr(LambdaFunction, "update_configuration", update_configuration)
 
 
 def make_context(*, prefix="sa-unit0001", account=MOTO_ACCOUNT, origin=ORIGIN, target=None, recorder=None):
@@ -79,5 +108,9 @@ def leftovers(target: aws.Target, prefix: str) -> dict:
         "buckets": [b["Name"] for b in clients.s3.list_buckets().get("Buckets", []) if prefix in b["Name"]],
         "log_groups": [g["logGroupName"] for g in clients.logs.describe_log_groups()["logGroups"] if prefix in g["logGroupName"]],
         "state_machines": [m["name"] for m in clients.stepfunctions.list_state_machines()["stateMachines"] if prefix in m["name"]],
+        "file_systems": [f["FileSystemId"] for f in clients.efs.describe_file_systems()["FileSystems"]
+                         if prefix in f.get("CreationToken", "")],
+        "clusters": [c for c in clients.ecs.list_clusters()["clusterArns"] if prefix in c],
+        "task_definitions": [t for t in clients.ecs.list_task_definitions(status="ACTIVE")["taskDefinitionArns"] if prefix in t],
     }
     return {kind: names for kind, names in found.items() if names}

@@ -118,5 +118,8 @@ def inventory(target: aws.Target) -> dict[str, list[str]]:
         "db instances": [i["DBInstanceIdentifier"] for i in clients.rds.describe_db_instances().get("DBInstances", [])],
         "db proxies": [p["DBProxyName"] for p in clients.rds.describe_db_proxies().get("DBProxies", [])],
         "secrets": [s["Name"] for s in clients.secretsmanager.list_secrets().get("SecretList", [])],
+        "efs file systems": [f["FileSystemId"] for f in clients.efs.describe_file_systems().get("FileSystems", [])],
+        "ecs clusters": [arn for arn in clients.ecs.list_clusters().get("clusterArns", [])],
+        "ecs task definitions": clients.ecs.list_task_definitions(status="ACTIVE").get("taskDefinitionArns", []),
     }
     return {kind: names for kind, names in found.items() if names}

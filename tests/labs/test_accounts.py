@@ -110,7 +110,7 @@ def test_the_access_policy_is_scoped_to_the_lab_prefix_regions_and_the_boundary(
             continue
         if resources == ["*"] and f"aws:RequestTag/{aws_role.RUN_TAG}" in json.dumps(statement.get("Condition")):
             # Creating what has an id, not a name, in its ARN: only in the allowed regions, tagged with a run.
-            assert all(action.split(":")[1].startswith("Create") for action in statement["Action"]), statement
+            assert all(action.split(":")[1].startswith(("Create", "Register", "Tag")) for action in statement["Action"]), statement
             assert "aws:RequestedRegion" in json.dumps(statement["Condition"])
             continue
         function_arn = statement.get("Condition", {}).get("ArnLike", {}).get("lambda:FunctionArn", {})
@@ -134,15 +134,20 @@ def test_the_access_policy_is_scoped_to_the_lab_prefix_regions_and_the_boundary(
                     # RDS Proxies and their target groups carry ids (prx-...); RDS names the secrets it manages
                     # rds!cluster-...; the default parameter and subnet groups are RDS's own.
                     or arn.endswith((":db-proxy:*", ":target-group:*", ":secret:rds!cluster-*", ":cluster-pg:*",
-                                     ":pg:*", ":subgrp:*"))), arn
+                                     ":pg:*", ":subgrp:*"))
+                    # EFS ARNs carry ids: only what carries a run's tag (the containers lab).
+                    or (":elasticfilesystem:" in arn and f"aws:ResourceTag/{aws_role.RUN_TAG}" in json.dumps(statement["Condition"]))
+                    or (":ec2:" in arn and statement["Action"] == "ec2:CreateNetworkInterface")), arn
     create = next(s for s in policy["Statement"] if s["Sid"] == "LabRolesOnlyWithTheBoundary")
     assert create["Condition"]["StringEquals"]["iam:PermissionsBoundary"]["Fn::Sub"].endswith(aws_role.BOUNDARY_POLICY_NAME)
     passing = next(s for s in policy["Statement"] if s["Sid"] == "PassLabRolesToLambdaOnly")
     assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}
     assert "aws:RequestedRegion" in text and '"iam:*"' not in text
-    # EC2: reading the default VPC's subnets (for an RDS Proxy), nothing else.
-    assert {a for a in re.findall(r'"(ec2:[A-Za-z*]+)"', text)} <= {"ec2:DescribeSubnets", "ec2:DescribeVpcs",
-                                                                   "ec2:DescribeSecurityGroups"}
+    # EC2: reads, and the network interface EFS makes for a mount target (the containers lab); nothing else.
+    ec2 = {a for st in policy["Statement"] for a in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])
+           if a.startswith("ec2:")}
+    assert ec2 <= {"ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
+                   "ec2:DescribeNetworkInterfaces", "ec2:CreateNetworkInterface"}, ec2
 
 
 def test_roles_labs_create_get_the_permissions_boundary(aws_world, learner):

@@ -63,7 +63,8 @@ def test_every_step_of_every_lab_has_the_three_tabs():
                                       # about 50 s each on a loaded 2-core machine: the verify waits out real retries
                                       pytest.param("workflow", "AWS CLI", marks=pytest.mark.slow),
                                       pytest.param("workflow", "Python (boto3)", marks=pytest.mark.slow),
-                                      ("relational", "AWS CLI"), ("relational", "Python (boto3)")])
+                                      ("relational", "AWS CLI"), ("relational", "Python (boto3)"),
+                                      ("containers", "AWS CLI"), ("containers", "Python (boto3)")])
 def test_a_lab_built_by_hand_from_a_tab_passes_its_checks_and_verify(sandbox_url, slug, tab, tmp_path):
     lab = get_lab(slug)
     run = services.lab_run_start(user=UserFactory(), lab=lab, mode=LabRun.Mode.GUIDED,

@@ -12,6 +12,7 @@
     manage.py lab bench --lab edge [--rounds 5]               bare boto3 against the edge lab's engine run
     manage.py lab bench --lab fanout [--rounds 3]             bare boto3 against the fan-out lab's engine run
     manage.py lab bench --lab relational [--rounds 3]         bare boto3 against the relational lab's engine run
+    manage.py lab bench --lab containers [--rounds 5]         bare boto3 against the containers lab's engine run
     manage.py lab shell RUN_ID [-c COMMAND]                   a shell set up for a run's steps by hand (local sandbox)
 """
 
@@ -60,7 +61,7 @@ class Command(BaseCommand):
         shell.add_argument("--dir", default=None, help="Where to put the lab's files (default var/labs/shell/RUN_ID).")
         bench = commands.add_parser("bench", help="Time a bare boto3 script against the engine's automatic run.")
         bench.add_argument("--rounds", type=int, default=5)
-        bench.add_argument("--lab", choices=["fullstack", "video", "clickstream", "workflow", "securedapi", "edge", "fanout", "sam", "relational"], default="fullstack",
+        bench.add_argument("--lab", choices=["fullstack", "video", "clickstream", "workflow", "securedapi", "edge", "fanout", "sam", "relational", "containers"], default="fullstack",
                            help="video: the ffmpeg work run directly against the video lab's automatic run.")
 
     def handle(self, *args, command, **options):
@@ -232,6 +233,12 @@ class Command(BaseCommand):
 
             # Its engine run waits out the teardown's second look (2 s): the budget is the ratio alone.
             run_bench(rounds=rounds, out=self.stdout, slug="relational", baseline_fn=baseline_relational,
+                      limit_seconds=None)
+            return
+        if lab == "containers":
+            from labs.bench.containers import baseline_containers
+
+            run_bench(rounds=rounds, out=self.stdout, slug="containers", baseline_fn=baseline_containers,
                       limit_seconds=None)
             return
         if lab == "edge":
