@@ -95,8 +95,9 @@ def verify_shared(ctx: Context) -> CheckResult:
     task_statements, _ = iam.role_statements(ctx.clients.iam, task_role_name(ctx.name))
     if iam.allows(task_statements, "elasticfilesystem:ClientWrite", fs_arn):
         return CheckResult.failed(f"The task role {task_role_name(ctx.name)} may write the file system "
-                                  "(elasticfilesystem:ClientWrite): the reader only reads. Remove ClientWrite; with "
-                                  "IAM authorization on, EFS then mounts it read-only whatever the container asks.")
+                                  "(elasticfilesystem:ClientWrite): the reader only reads. Remove ClientWrite (and keep "
+                                  "its mount point read-only: without a file system policy, EFS's default one lets "
+                                  "any client that reaches a mount target write).")
     function_statements, _ = iam.role_statements(ctx.clients.iam, role_name(ctx.name))
     if not iam.allows(function_statements, "elasticfilesystem:ClientWrite", fs_arn):
         return CheckResult.failed(f"The function's role {role_name(ctx.name)} may not write the file system.")

@@ -31,15 +31,15 @@ class RelationalLab(Lab):
 LAB = RelationalLab(
     slug="relational",
     title="Serverless relational: Aurora Serverless v2, RDS Proxy and the Data API",
-    summary="An Aurora PostgreSQL cluster that scales to zero and pauses, its password in Secrets Manager, an RDS "
-            "Proxy in front, and a Lambda function that queries it through the RDS Data API.",
+    summary="An Aurora PostgreSQL cluster set to scale to zero, its password in Secrets Manager, an RDS Proxy in "
+            "front (which keeps it from pausing), and a Lambda function that queries it through the RDS Data API.",
     use_case=_text("use_case"),
     services=("Amazon Aurora", "Aurora Serverless v2", "Amazon RDS Proxy", "RDS Data API", "AWS Secrets Manager",
               "AWS Lambda", "AWS IAM"),
     minutes=40,
     aws_cost="A few US cents a run: the RDS Proxy (billed per ACU-hour of the Aurora Serverless v2 capacity behind "
-             "it, at least 8 ACUs, while it exists) and a few ACU-minutes of Aurora; a paused cluster bills storage "
-             "only. Delete the run when done: AWS takes 10 to 20 minutes to create and delete "
+             "it, at least 8 ACUs, while it exists) and a few ACU-minutes of Aurora (while the proxy is attached the "
+             "cluster does not pause; without one a paused cluster bills storage only). Delete the run when done: AWS takes 10 to 20 minutes to create and delete "
              "the cluster and the proxy.",
     diagram="labs/diagrams/relational.svg",
     parts={"function": "Lambda function", "function_role": "Function's role", "data_api": "RDS Data API",
