@@ -220,6 +220,10 @@ class MemoryEntry:
     arn: str = ""
     status: str = "creating"
 
+    @property
+    def kind_label(self) -> str:
+        return self.kind
+
 
 class MemoryRecorder:
     """A :class:`Recorder` that keeps everything in lists: for tests and dry runs."""

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 
 from labs import aws
-from labs.engine import resources
+from labs.engine import quiesce, resources
 from labs.engine.endpoints import Deployment, execute_api_url
 from labs.engine.lab import CheckResult, Context, MemoryRecorder, Names, StepBlocked
 
@@ -21,6 +21,7 @@ class Trial:
     recorder: MemoryRecorder
     target: aws.Target
     results: dict = field(default_factory=dict)
+    started_ms: int = field(default_factory=lambda: int(time.time() * 1000) - 60_000)
 
     def check(self, step) -> CheckResult:
         self.ctx.step = step.slug
@@ -49,7 +50,13 @@ class Trial:
         return [(entry.kind, entry.name) for entry in self.recorder.ledger]
 
     def teardown(self) -> list[str]:
-        """Delete the ledger newest first, with a second pass for what depends on others; what failed."""
+        """Stop what invokes the functions and wait for invocations in flight (as the engine's teardown
+        does: a batch retried against a failing function would otherwise log after its log group is
+        gone), then delete the ledger newest first, with a second pass for what depends on others;
+        what failed."""
+        entries = list(self.recorder.ledger)
+        quiesce.stop_event_sources(self.ctx.clients, entries, self.recorder)
+        quiesce.wait_for_invocations(self.ctx.clients, entries, self.recorder, self.started_ms)
         failed = []
         for entry in reversed(self.recorder.ledger):
             try:
