@@ -12,17 +12,11 @@ run through the task queue and a real ``db_worker``, timed from enqueue to clean
 
 import base64
 import json
-import os
-import statistics
-import subprocess
 import sys
 import time
-from contextlib import ExitStack
 
-from django.conf import settings
-from django.utils import timezone
 
-from labs import aws, sandbox
+from labs import aws
 from labs.catalog.clickstream import delivery_steps, events, names, steps, verify
 from labs.engine.lab import Names, function_zip
 from labs.toolkit import iam
@@ -175,49 +169,9 @@ def _timed(phases: dict, name: str, started: float) -> float:
     return now
 
 
-def engine_clickstream(user, sandbox_row, *, timeout: float = 180.0) -> dict:
-    from labs.bench.fullstack import engine_fullstack  # the same measurement, another lab
-
-    return engine_fullstack(user, sandbox_row, timeout=timeout, slug="clickstream")
-
-
 def run_clickstream_bench(*, rounds: int, out=sys.stdout) -> dict:
-    """Alternate baseline and engine ``rounds`` times (after one warm-up round each); print and return figures."""
-    from django.contrib.auth import get_user_model
+    """The shared alternation (labs.bench.fullstack.run_bench) with this lab's bare script."""
+    from labs.bench.fullstack import run_bench
 
-    from labs.models import LabRun, Sandbox
-
-    with ExitStack() as stack:
-        url = settings.LABS_SANDBOX_URL
-        if not sandbox.health(url).up:
-            local = stack.enter_context(sandbox.LocalSandbox(sandbox.free_port()))
-            url = local.url
-            out.write(f"Started a MiniStack for the benchmark at {url}\n")
-        env = {**os.environ, "LABS_SANDBOX_URL": url}
-        worker_args = list(settings.SITE_PROCESSES["worker"])
-        worker = subprocess.Popen([sys.executable, "manage.py", *worker_args, "--no-startup-delay", "-v", "0"],
-                                  cwd=settings.BASE_DIR, env=env)
-        stack.callback(lambda: (worker.terminate(), worker.wait(10)))
-        settings.LABS_SANDBOX_URL = url
-        user, _ = get_user_model().objects.get_or_create(username="lab-bench", defaults={"is_active": False})
-        sandbox_row = Sandbox.local_for(user)
-        out.write(f"Worker: manage.py {' '.join(worker_args)} (pid {worker.pid}); sandbox account {sandbox_row.account_id}\n")
-        measures = {"baseline": lambda: baseline_clickstream(url, sandbox_row.account_id, sandbox_row.region),
-                    "engine": lambda: engine_clickstream(user, sandbox_row)}
-        measures["baseline"](), measures["engine"]()  # warm-up: imports, first Lambda workers, first queries
-        results = {"baseline": [], "engine": []}
-        for number in range(1, rounds + 1):
-            order = ("baseline", "engine") if number % 2 else ("engine", "baseline")
-            for name in order:
-                phases = measures[name]()
-                results[name].append(phases)
-                shown = "  ".join(f"{key} {value:.2f}" for key, value in phases.items() if key not in ("total", "events"))
-                extra = f"  ({phases['events']} events)" if "events" in phases else ""
-                out.write(f"round {number}  {name:8}  {shown}  total {phases['total']:.2f} s{extra}\n")
-        LabRun.objects.filter(user=user).delete()
-    base = statistics.median(p["total"] for p in results["baseline"])
-    eng = statistics.median(p["total"] for p in results["engine"])
-    ratio = eng / base
-    out.write(f"median of {rounds}: baseline {base:.2f} s, engine {eng:.2f} s, ratio {ratio:.2f}x "
-              f"(budget: within 1.5x): {'OK' if ratio <= 1.5 else 'OVER BUDGET'}\n")
-    return {"baseline": base, "engine": eng, "ratio": ratio, "rounds": results}
+    return run_bench(rounds=rounds, out=out, slug="clickstream", limit_seconds=None, engine_timeout=180.0,
+                     baseline_fn=lambda url, account, region, origin: baseline_clickstream(url, account, region))

@@ -13,19 +13,15 @@ the bench reports separately.
 """
 
 import json
-import os
-import statistics
-import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from contextlib import ExitStack
 from types import SimpleNamespace
 
 from django.conf import settings
 
-from labs import aws, sandbox
+from labs import aws
 from labs.bench.fullstack import _timed
 from labs.catalog import get_lab
 from labs.catalog.edge import distribution_step, edge_rules, steps, viewer
@@ -134,52 +130,9 @@ def engine_edge(user, sandbox_row, *, timeout: float = 90.0) -> dict:
 
 
 def run_edge_bench(*, rounds: int, out=sys.stdout) -> dict:
-    """Alternate baseline and engine ``rounds`` times (after one warm-up round each); print and return figures."""
-    from django.contrib.auth import get_user_model
+    """The shared alternation (labs.bench.fullstack.run_bench) with this lab's bare script and its engine
+    timing (which shows the teardown's second look as its own phase)."""
+    from labs.bench.fullstack import run_bench
 
-    from labs.models import LabRun, Sandbox
-
-    with ExitStack() as stack:
-        url = settings.LABS_SANDBOX_URL
-        if not sandbox.health(url).up:
-            local = stack.enter_context(sandbox.LocalSandbox(sandbox.free_port()))
-            url = local.url
-            out.write(f"Started a MiniStack for the benchmark at {url}\n")
-        env = {**os.environ, "LABS_SANDBOX_URL": url}
-        worker_args = list(settings.SITE_PROCESSES["worker"])
-        worker = subprocess.Popen([sys.executable, "manage.py", *worker_args, "--no-startup-delay", "-v", "0"],
-                                  cwd=settings.BASE_DIR, env=env)
-        stack.callback(lambda: (worker.terminate(), worker.wait(10)))
-        settings.LABS_SANDBOX_URL = url
-        user, _ = get_user_model().objects.get_or_create(username="lab-bench", defaults={"is_active": False})
-        sandbox_row = Sandbox.local_for(user)
-        out.write(f"Worker: manage.py {' '.join(worker_args)} (pid {worker.pid}); sandbox account {sandbox_row.account_id}; "
-                  f"teardown grace {env.get('LABS_TEARDOWN_GRACE_SECONDS', settings.LABS_TEARDOWN_GRACE_SECONDS)} s\n")
-
-        def baseline():
-            return baseline_edge(url, sandbox_row.account_id, sandbox_row.region)
-
-        def engine():
-            return engine_edge(user, sandbox_row)
-
-        baseline(), engine()  # warm-up: imports, the first Lambda worker, the first Node worker
-        results = {"baseline": [], "engine": []}
-        for number in range(1, rounds + 1):
-            order = (("baseline", baseline), ("engine", engine)) if number % 2 else (("engine", engine), ("baseline", baseline))
-            for name, measure in order:
-                phases = measure()
-                results[name].append(phases)
-                shown = "  ".join(f"{key} {value:.2f}" for key, value in phases.items() if key not in ("total", "events"))
-                extra = f"  ({phases['events']} events)" if "events" in phases else ""
-                out.write(f"round {number}  {name:8}  {shown}  total {phases['total']:.2f} s{extra}\n")
-        LabRun.objects.filter(user=user).delete()
-
-    base = statistics.median(p["total"] for p in results["baseline"])
-    eng = statistics.median(p["total"] for p in results["engine"])
-    grace = statistics.median(p["grace"] for p in results["engine"])
-    ratio, ratio_without = eng / base, (eng - grace) / base
-    verdict = "OK" if ratio <= 1.5 else "OVER BUDGET"
-    out.write(f"median of {rounds}: baseline {base:.2f} s, engine {eng:.2f} s (of which the teardown's grace wait "
-              f"{grace:.2f} s), ratio {ratio:.2f}x, {ratio_without:.2f}x without the grace wait "
-              f"(budget: within 1.5x): {verdict}\n")
-    return {"baseline": base, "engine": eng, "grace": grace, "ratio": ratio, "rounds": results}
+    return run_bench(rounds=rounds, out=out, slug="edge", limit_seconds=None, engine_fn=engine_edge,
+                     baseline_fn=lambda url, account, region, origin: baseline_edge(url, account, region))

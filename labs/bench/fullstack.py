@@ -172,9 +172,10 @@ def engine_fullstack(user, sandbox_row, *, timeout: float = 60.0, slug: str = "f
 
 
 def run_bench(*, rounds: int, out=sys.stdout, slug: str = "fullstack", baseline_fn=None,
-              limit_seconds: float | None = 5.0) -> dict:
+              limit_seconds: float | None = 5.0, engine_fn=None, engine_timeout: float = 60.0) -> dict:
     """Alternate baseline and engine ``rounds`` times (after one warm-up round each); print and return figures.
-    Another lab passes its ``slug`` and its bare script (``baseline_fn(url, account, region, origin)``)."""
+    Another lab passes its ``slug`` and its bare script (``baseline_fn(url, account, region, origin)``), and
+    ``engine_fn(user, sandbox_row)`` when it times its automatic run its own way."""
     from django.contrib.auth import get_user_model
 
     from labs.models import LabRun, Sandbox
@@ -200,7 +201,9 @@ def run_bench(*, rounds: int, out=sys.stdout, slug: str = "fullstack", baseline_
                                                        settings.LABS_SITE_ORIGIN)
 
         def engine():
-            return engine_fullstack(user, sandbox_row, slug=slug)
+            if engine_fn is not None:
+                return engine_fn(user, sandbox_row)
+            return engine_fullstack(user, sandbox_row, slug=slug, timeout=engine_timeout)
 
         baseline(), engine()  # warm-up: imports, first Lambda worker, first queries
         results = {"baseline": [], "engine": []}

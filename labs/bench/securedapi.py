@@ -15,16 +15,11 @@ all of it with its checks, events and ledger. Rounds alternate which goes first.
 
 import json
 import os
-import statistics
-import subprocess
 import sys
 import time
-from contextlib import ExitStack
 
-from django.conf import settings
-from django.utils import timezone
 
-from labs import aws, sandbox
+from labs import aws
 from labs.bench.fullstack import _timed
 from labs.catalog.securedapi import LAB, graphql_step, steps, users
 from labs.catalog.securedapi.names import APPSYNC_JS, CLIENT_FLOWS, GROUP, RESOLVERS
@@ -162,70 +157,9 @@ def baseline_securedapi(endpoint_url: str, account_id: str, region: str = "us-ea
     return phases
 
 
-def engine_securedapi(user, sandbox_row, *, timeout: float = 90.0) -> dict:
-    """One automatic run through the task queue, timed from enqueue to cleaned."""
-    from labs import services
-    from labs.models import LabRun
-
-    started_at, started = timezone.now(), time.perf_counter()
-    run = services.lab_run_start(user=user, lab=LAB, mode=LabRun.Mode.AUTO, sandbox=sandbox_row,
-                                 website_origin=settings.LABS_SITE_ORIGIN, explore_seconds=0)
-    while LabRun.objects.filter(pk=run.pk, status__in=LabRun.FINISHED).count() == 0:
-        if time.perf_counter() - started > timeout:
-            raise RuntimeError(f"run {run.pk} did not finish within {timeout:.0f} s")
-        time.sleep(0.01)
-    total = time.perf_counter() - started
-    run.refresh_from_db()
-    if run.outcome != LabRun.Outcome.PASSED or run.status != LabRun.Status.CLEANED:
-        raise RuntimeError(f"run {run.pk} ended {run.outcome}/{run.status}: {run.message}")
-    events = list(run.events.order_by("id"))
-    first_step = next(e.at for e in events if e.kind == "step")
-    verify_start = next(e.at for e in events if e.kind == "verify")
-    teardown_start = next(e.at for e in events if e.kind == "teardown")
-    return {"queue": (first_step - started_at).total_seconds(), "deploy": (verify_start - first_step).total_seconds(),
-            "verify": (teardown_start - verify_start).total_seconds(),
-            "teardown": (events[-1].at - teardown_start).total_seconds(), "total": total, "events": len(events)}
-
-
 def run_securedapi_bench(*, rounds: int, out=sys.stdout) -> dict:
-    """Alternate baseline and engine ``rounds`` times (after one warm-up round each); print and return figures."""
-    from django.contrib.auth import get_user_model
+    """The shared alternation (labs.bench.fullstack.run_bench) with this lab's bare script."""
+    from labs.bench.fullstack import run_bench
 
-    from labs.models import LabRun, Sandbox
-
-    with ExitStack() as stack:
-        url = settings.LABS_SANDBOX_URL
-        if not sandbox.health(url).up:
-            local = stack.enter_context(sandbox.LocalSandbox(sandbox.free_port()))
-            url = local.url
-            out.write(f"Started a MiniStack for the benchmark at {url}\n")
-        env = {**os.environ, "LABS_SANDBOX_URL": url}
-        worker_args = list(settings.SITE_PROCESSES["worker"])
-        worker = subprocess.Popen([sys.executable, "manage.py", *worker_args, "--no-startup-delay", "-v", "0"],
-                                  cwd=settings.BASE_DIR, env=env)
-        stack.callback(lambda: (worker.terminate(), worker.wait(10)))
-        settings.LABS_SANDBOX_URL = url
-        user, _ = get_user_model().objects.get_or_create(username="lab-bench", defaults={"is_active": False})
-        sandbox_row = Sandbox.local_for(user)
-        out.write(f"Worker: manage.py {' '.join(worker_args)} (pid {worker.pid}); sandbox account {sandbox_row.account_id}\n")
-        measures = {"baseline": lambda: baseline_securedapi(url, sandbox_row.account_id, sandbox_row.region),
-                    "engine": lambda: engine_securedapi(user, sandbox_row)}
-        measures["baseline"](), measures["engine"]()  # warm-up: imports, first Lambda worker, first queries
-        results = {"baseline": [], "engine": []}
-        for number in range(1, rounds + 1):
-            order = ("baseline", "engine") if number % 2 else ("engine", "baseline")
-            for name in order:
-                phases = measures[name]()
-                results[name].append(phases)
-                shown = "  ".join(f"{key} {value:.2f}" for key, value in phases.items() if key not in ("total", "events"))
-                extra = f"  ({phases['events']} events)" if "events" in phases else ""
-                out.write(f"round {number}  {name:8}  {shown}  total {phases['total']:.2f} s{extra}\n")
-        LabRun.objects.filter(user=user).delete()
-
-    base = statistics.median(p["total"] for p in results["baseline"])
-    eng = statistics.median(p["total"] for p in results["engine"])
-    ratio = eng / base
-    verdict = "OK" if ratio <= 1.5 else "OVER BUDGET"
-    out.write(f"median of {rounds}: baseline {base:.2f} s, engine {eng:.2f} s, ratio {ratio:.2f}x "
-              f"(budget: within 1.5x): {verdict}\n")
-    return {"baseline": base, "engine": eng, "ratio": ratio, "rounds": results}
+    return run_bench(rounds=rounds, out=out, slug="securedapi", limit_seconds=None, engine_timeout=90.0,
+                     baseline_fn=lambda url, account, region, origin: baseline_securedapi(url, account, region))
