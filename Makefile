@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Test processes: most of the suite waits on the emulator, so more processes than cores pay off (0 = one process)
+TEST_WORKERS ?= 4
 
 .PHONY: run test venv
 
@@ -28,4 +30,4 @@ run: $(STAMP)
 	@DEBUG=1 $(PY) manage.py run_site --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS)

@@ -7,9 +7,8 @@ control, the distribution with both associations, the bucket policy), makes the 
 through MiniStack's CloudFront data plane (the home page, three rewritten URLs, the HTTP redirect, an
 anonymous GET on the bucket, the version invoked with an origin-response event), then tears down
 (the distribution disabled, then deleted with its ETag). The engine side is a real ``db_worker``
-running an automatic run, timed from enqueue to cleaned; it also waits
-``LABS_TEARDOWN_GRACE_SECONDS`` after teardown (2 s by default) when the run had a function, which
-the bench reports separately.
+running an automatic run, timed from enqueue to cleaned. (CloudFront invokes the edge function
+synchronously, so teardown skips the second look after ``LABS_TEARDOWN_GRACE_SECONDS``.)
 """
 
 import json

@@ -15,14 +15,28 @@ NOTE_EVERY = 2.0
 _REQUEST = re.compile(r"^(START|END|REPORT) RequestId: ([0-9a-fA-F-]+)")
 
 
-def stop_event_sources(clients, entries, recorder) -> None:
+# What can invoke a run's functions after the engine stops waiting: their invocations may still be
+# running (or be retried) when teardown starts. Everything else the labs build invokes synchronously
+# (API Gateway, AppSync, CloudFront, the engine's own Invoke calls), and is done when the verify is.
+ASYNC_KINDS = {"lambda:event-source-mapping", "sns:topic", "events:rule", "events:event-bus",
+               "states:state-machine", "firehose:delivery-stream", "cloudformation:stack"}
+
+
+def stop_event_sources(clients, entries, recorder) -> bool:
     """Bucket notifications off, event source mappings disabled, and every function's reserved
-    concurrency at 0 (new and retried invocations are throttled, then dropped with the function)."""
+    concurrency at 0 (new and retried invocations are throttled, then dropped with the function).
+    True when something could still have been invoking the run's functions asynchronously (a mapping,
+    a bucket notification, a topic, a rule, a state machine, a delivery stream, a stack)."""
+    asynchronous = any(entry.kind in ASYNC_KINDS for entry in entries)
     for entry in entries:
         try:
             if entry.kind == "s3:bucket":
-                clients.s3.put_bucket_notification_configuration(Bucket=entry.physical_id or entry.name,
-                                                                 NotificationConfiguration={})
+                bucket = entry.physical_id or entry.name
+                configured = clients.s3.get_bucket_notification_configuration(Bucket=bucket)
+                if any(configured.get(key) for key in ("LambdaFunctionConfigurations", "QueueConfigurations",
+                                                       "TopicConfigurations", "EventBridgeConfiguration")):
+                    asynchronous = True
+                    clients.s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={})
             elif entry.kind == "lambda:function":
                 clients.lambda_.put_function_concurrency(FunctionName=entry.physical_id or entry.name,
                                                          ReservedConcurrentExecutions=0)
@@ -31,9 +45,12 @@ def stop_event_sources(clients, entries, recorder) -> None:
             else:
                 continue
         except Exception as error:  # noqa: BLE001 - gone already, or not stoppable: the deletion follows anyway
+            if entry.kind == "s3:bucket":
+                asynchronous = True  # cannot tell: assume it could have
             if not is_not_found(error):
                 recorder.event(RunEvent.Kind.TEARDOWN, f"Could not stop {entry.kind_label} {entry.name} first: {error}",
                                status=RunEvent.Status.INFO)
+    return asynchronous
 
 
 def in_flight(clients, function: str, since_ms: int) -> int:

@@ -1,8 +1,8 @@
 """Teardown: stop what invokes the run's functions and wait (bounded) for invocations in flight,
 delete every resource in the ledger, newest first, with a second pass for what depends on others
 (a role after its policies), then take an inventory of the account by the run's names and tags
-(local sandbox and AWS alike), and again after a grace period, since a late write (a log line of a
-retried invocation) can bring something back. Ends the run ``cleaned`` only when the last
+(local sandbox and AWS alike), and again after a grace period when something could still invoke a
+function asynchronously, since a late write (a log line of a retried invocation) can bring something back. Ends the run ``cleaned`` only when the last
 inventory is empty, else ``teardown_failed`` with the complete command that deletes each leftover."""
 
 import time
@@ -41,8 +41,9 @@ def teardown(run: LabRun, recorder) -> bool:
             entries_error = (f"The local sandbox is not running ({status.detail}). Its state lives in memory, so a "
                              "sandbox that stopped has forgotten these resources: start it with `python manage.py "
                              "sandbox` (or `make run`) and retry the teardown to confirm nothing is left.")
+    asynchronous = True  # unless the quiescing below shows that nothing could invoke a function late
     if entries and not entries_error:
-        quiesce.stop_event_sources(clients, entries, recorder)
+        asynchronous = quiesce.stop_event_sources(clients, entries, recorder)
         since_ms = int(run.created_at.timestamp() * 1000) - 60_000
         lab = run.lab
         lab_work = None
@@ -56,7 +57,10 @@ def teardown(run: LabRun, recorder) -> bool:
         failed = _delete_all(failed, clients, recorder, entries_error) if not entries_error else failed
     unlisted = []
     if target is not None and not entries_error:
-        grace = settings.LABS_TEARDOWN_GRACE_SECONDS if any(e.kind == "lambda:function" for e in entries) else 0
+        # A late write comes only from an invocation the engine did not wait for: one an event source,
+        # a notification or a retry started. Runs whose functions were only invoked synchronously skip it.
+        late = asynchronous and any(e.kind == "lambda:function" for e in entries)
+        grace = settings.LABS_TEARDOWN_GRACE_SECONDS if late else 0
         found, unlisted = _inventory(run, clients, recorder, grace)
         failed = [entry for entry in failed if entry.pk not in {f.pk for f in found}] + found
     now = timezone.now()

@@ -71,7 +71,24 @@ class Trial:
                 resources.delete(self.ctx.clients, entry.kind, entry.physical_id, entry.name)
             except Exception as error:  # noqa: BLE001
                 left.append(f"{entry.kind} {entry.name}: {error}")
+        self.look_again([entry.physical_id or entry.name for entry in entries if entry.kind == "lambda:function"])
         return left
+
+    def look_again(self, functions: list[str], grace: float = 1.5, looks: int = 4) -> None:
+        """The engine's second look after a grace period. MiniStack writes an invocation's log lines
+        (START to REPORT) only when it ends, so the wait above cannot see an invocation that was running
+        when the mapping was disabled (a retried batch of a failing consumer): its lines land after the
+        deletion and bring the log group back. Delete it again until a whole grace period passes quietly."""
+        logs = self.ctx.clients.logs
+        for _ in range(looks if functions else 0):
+            time.sleep(grace)
+            back = [name for name in functions if any(
+                group["logGroupName"] == f"/aws/lambda/{name}" for group in
+                logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}").get("logGroups", []))]
+            if not back:
+                return
+            for name in back:
+                resources.delete(self.ctx.clients, "logs:log-group", f"/aws/lambda/{name}", f"/aws/lambda/{name}")
 
 
 def fresh_trial(lab, sandbox_url: str) -> Trial:
