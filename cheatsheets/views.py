@@ -52,7 +52,11 @@ def _anonymous_detail(request, slug, version):
         if len(_local_pages) >= LOCAL_PAGES:
             _local_pages.clear()  # old versions go too; the shared cache still has the current ones
         _local_pages[local_key] = cached
-    content, etag = cached
+    return anonymous_response(request, *cached)
+
+
+def anonymous_response(request, content: bytes, etag: str) -> HttpResponse:
+    """The response for an anonymous reader's copy of a sheet page (a 304 when the browser has it)."""
     if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
         response = HttpResponseNotModified()
     else:
@@ -61,6 +65,11 @@ def _anonymous_detail(request, slug, version):
     response["Cache-Control"] = "private, no-cache"
     patch_vary_headers(response, ["Cookie"])
     return response
+
+
+def local_anonymous_page(slug: str) -> tuple[bytes, str] | None:
+    """This process's copy of the anonymous page of sheet ``slug`` at the current content version."""
+    return _local_pages.get((slug, content_version()))
 
 
 _local_shared: dict[tuple[str, int], tuple] = {}

@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "courseware.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # An anonymous reader's cached sheet page needs nothing below: served here (cheatsheets/middleware.py).
+    "cheatsheets.middleware.AnonymousSheetPages",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -234,7 +236,7 @@ PERIODIC_TASKS: list[tuple[str, int]] = [
 SITE_PROCESSES = {
     "web": ["runserver", "--noreload", "{host}:{port}"],
     # Lab actions are clicks a learner waits on: poll the queue five times a second.
-    "worker": ["db_worker", "--no-reload", "--interval", "0.2"],
+    "worker": ["db_worker", "--no-reload", "--interval", "0.1"],
     "periodic": ["periodic"],
 }
 

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from labs import aws
+from labs.engine import restarts
 from labs.engine.heartbeat import Heartbeat
 from labs.engine.teardown import teardown
 from labs.engine.endpoints import Deployment, execute_api_url
@@ -168,6 +169,9 @@ def _perform(run: LabRun, recorder: "DbRecorder") -> LabRun:
             teardown(run, recorder)
             return run
         ctx = context_for(run, recorder)
+        if restarts.check_before(run, ctx.clients.target, recorder) and action in (Action.CHECK, Action.VERIFY):
+            settle(run, recorder)  # nothing to check: the learner builds again first
+            return run
         if action in (Action.APPLY, Action.CHECK):
             run_step(run, ctx, lab.step(run.pending_step), apply=action == Action.APPLY)
             settle(run, recorder)
@@ -241,7 +245,7 @@ def run_step(run: LabRun, ctx: Context, step, *, apply: bool) -> bool:
         recorder.event(RunEvent.Kind.CHECK, result.message,
                        status=RunEvent.Status.OK if result.ok else RunEvent.Status.FAIL, step=step.slug)
         _set_step_state(run, step.slug, "passed" if result.ok else "failed", outputs=ctx.outputs,
-                        message="" if result.ok else result.message)
+                        message="" if result.ok else _restart_said(run, ctx) or result.message)
         return result.ok
     finally:
         ctx.step = recorder.step = ""
@@ -266,8 +270,16 @@ def _check(ctx: Context, step) -> CheckResult:
 
 def _step_failed(run: LabRun, ctx: Context, step, message: str) -> bool:
     ctx.recorder.event(RunEvent.Kind.STEP, message, status=RunEvent.Status.FAIL, step=step.slug)
-    _set_step_state(run, step.slug, "failed", outputs=ctx.outputs, message=message)
+    _set_step_state(run, step.slug, "failed", outputs=ctx.outputs, message=_restart_said(run, ctx) or message)
     return False
+
+
+def _restart_said(run: LabRun, ctx: Context) -> str:
+    """After a failure: when the local sandbox restarted meanwhile, say that (it is the cause), not only the error."""
+    if not restarts.restarted_during(run, ctx.clients.target):
+        return ""
+    ctx.recorder.event(RunEvent.Kind.RUN, restarts.RESTARTED_DURING, status=RunEvent.Status.FAIL)
+    return restarts.RESTARTED_DURING
 
 
 def run_remaining(run: LabRun, ctx: Context) -> bool:
@@ -306,7 +318,8 @@ def verify(run: LabRun, ctx: Context) -> bool:
                        status=RunEvent.Status.OK if result.ok else RunEvent.Status.FAIL)
         passed = passed and result.ok
     run.touch(verify_state="passed" if passed else "failed",
-              message="" if passed else "The deployed system failed the end-to-end verify: see the failed checks.")
+              message="" if passed else _restart_said(run, ctx) or
+              "The deployed system failed the end-to-end verify: see the failed checks.")
     return passed
 
 
@@ -315,7 +328,7 @@ def finish_verify(run: LabRun, recorder: DbRecorder, passed: bool) -> None:
         after_failure(run, recorder)
         return
     run.touch(outcome=Outcome.PASSED)
-    recorder.event(RunEvent.Kind.RUN, getattr(run.lab, "verified_message", "Verified: the web app works end to end."),
+    recorder.event(RunEvent.Kind.RUN, getattr(run.lab, "verified_message", "Verified: the lab works end to end."),
                    status=RunEvent.Status.OK)
     if run.keep_after_verify:
         keep(run, recorder)

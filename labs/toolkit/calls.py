@@ -55,7 +55,8 @@ class Attempts:
 
 def wait_until(predicate, what: str, timeout: float = 60.0, *, note=None) -> None:
     """Poll ``predicate`` until it is true; transient AWS errors are retried within ``timeout``."""
-    delay, deadline = 0.05, time.monotonic() + timeout
+    started = time.monotonic()
+    delay, deadline = 0.05, started + timeout
     attempts, last_error = Attempts(f"Waiting for {what}", note), None
     while True:
         try:
@@ -70,4 +71,6 @@ def wait_until(predicate, what: str, timeout: float = 60.0, *, note=None) -> Non
                 raise last_error
             raise StepBlocked(f"Gave up waiting {timeout:.0f} s for {what}.")
         time.sleep(delay)
-        delay = min(delay * 1.5, 2.0)
+        # Most waits end within a second or two (a function becoming Active): poll those often, so a
+        # wait does not overshoot its end by half its length; back off only for the long ones.
+        delay = min(delay * 1.5, 0.2 if time.monotonic() - started < 10 else 2.0)

@@ -84,6 +84,27 @@ def test_a_sheet_page_revalidates_with_its_etag(client, sheets):
     assert again.status_code == 304 and again["ETag"] == first["ETag"] and not again.content
 
 
+def test_an_anonymous_page_is_served_before_the_middleware_stack_with_the_same_headers(client, sheets, monkeypatch):
+    """Issue 17: once this process has the anonymous page at the current content version, the
+    early middleware answers (no session, CSRF, auth or view), with what the full stack gives."""
+    import cheatsheets.views
+
+    url = reverse("cheatsheets:detail", args=["lambda"])
+    client.get(url)  # renders and fills the shared cache
+    by_the_view = client.get(url)  # from the shared cache: this process keeps its copy
+    monkeypatch.setattr(cheatsheets.views, "_anonymous_detail", lambda *args: pytest.fail("reached the view"))
+    early = client.get(url)
+    assert early.status_code == 200 and early.content == by_the_view.content
+    assert dict(early.headers) == dict(by_the_view.headers)
+    assert client.get(url, HTTP_IF_NONE_MATCH=early["ETag"]).status_code == 304
+    signed_in = Client()
+    signed_in.force_login(UserFactory())
+    with pytest.raises(BaseException, match="reached the view"):
+        Client(headers={"Cookie": "sessionid=whatever"}).get(url)  # a session cookie: the full stack decides
+    monkeypatch.undo()
+    assert "aria-pressed" in signed_in.get(url).content.decode()  # a reader's page, not the anonymous one
+
+
 def test_an_admin_edit_shows_at_once_and_changes_the_etag(admin_client, client, sheets):
     """Issue 17: cached content follows an instructor's save immediately (versioned keys)."""
     url = reverse("cheatsheets:detail", args=["lambda"])

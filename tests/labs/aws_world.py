@@ -197,7 +197,8 @@ def appsync_stand_in(monkeypatch):
 
     def client(target, service):
         made = original(target, service)
-        if service == "appsync":
+        if service == "appsync" and getattr(made, "_world", None) is not store:  # clients are reused
+            made._world = store
             made.meta.events.register_first("before-parameter-build.appsync", remember)
             made.meta.events.register_first("before-call.appsync", answer)
         return made
