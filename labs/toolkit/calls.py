@@ -71,6 +71,6 @@ def wait_until(predicate, what: str, timeout: float = 60.0, *, note=None) -> Non
                 raise last_error
             raise StepBlocked(f"Gave up waiting {timeout:.0f} s for {what}.")
         time.sleep(delay)
-        # Most waits end within a second or two (a function becoming Active): poll those often, so a
-        # wait does not overshoot its end by half its length; back off only for the long ones.
-        delay = min(delay * 1.5, 0.2 if time.monotonic() - started < 10 else 2.0)
+        # Most waits end within a second or two (a function becoming Active): poll those every 0.1 s
+        # (GetFunction allows far more), so a wait does not overshoot its end; back off for long ones.
+        delay = min(delay * 1.5, 0.1 if time.monotonic() - started < 5 else 2.0)
