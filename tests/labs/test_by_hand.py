@@ -64,7 +64,12 @@ def test_every_step_of_every_lab_has_the_three_tabs():
                                       pytest.param("workflow", "AWS CLI", marks=pytest.mark.slow),
                                       pytest.param("workflow", "Python (boto3)", marks=pytest.mark.slow),
                                       ("relational", "AWS CLI"), ("relational", "Python (boto3)"),
-                                      ("containers", "AWS CLI"), ("containers", "Python (boto3)")])
+                                      ("containers", "AWS CLI"), ("containers", "Python (boto3)"),
+                                      ("clickstream", "AWS CLI"), ("clickstream", "Python (boto3)"),
+                                      ("securedapi", "AWS CLI"), ("securedapi", "Python (boto3)"),
+                                      # 80 to 140 s each on a loaded machine: five functions, two waits for roles
+                                      pytest.param("fanout", "AWS CLI", marks=pytest.mark.slow),
+                                      pytest.param("fanout", "Python (boto3)", marks=pytest.mark.slow)])
 def test_a_lab_built_by_hand_from_a_tab_passes_its_checks_and_verify(sandbox_url, slug, tab, tmp_path):
     lab = get_lab(slug)
     run = services.lab_run_start(user=UserFactory(), lab=lab, mode=LabRun.Mode.GUIDED,
@@ -104,3 +109,17 @@ def test_lab_shell_gives_the_runs_account_files_and_the_projects_cli(sandbox_url
     run.save(update_fields=["status"])
     with pytest.raises(CommandError, match="start a new run"):
         call_command("lab", "shell", str(run.pk), "-c", "true")
+
+
+def test_the_graphql_step_writes_out_exactly_the_labs_schema_and_resolvers():
+    """The secured-API lab's GraphQL step carries its schema and resolvers in both tabs (the shell's
+    folder gets function code only): they must stay the files the lab itself deploys."""
+    text = get_lab("securedapi").step("graphql").instructions
+    cli, python = tab_code(text, "AWS CLI"), tab_code(text, "Python (boto3)")
+    folder = get_lab("securedapi").folder / "graphql"
+    for name, variable in (("schema.graphql", "SCHEMA"), ("addNote.js", "ADD_NOTE"), ("listNotes.js", "LIST_NOTES"),
+                           ("notice.js", "NOTICE")):
+        body = (folder / name).read_text()
+        fence = "GRAPHQL" if name.endswith(".graphql") else "JS"
+        assert f"cat > {name} <<'{fence}'\n{body}{fence}\n" in cli, f"the CLI tab's {name} differs from the lab's"
+        assert f'{variable} = """{body}"""' in python, f"the Python tab's {name} differs from the lab's"
