@@ -41,6 +41,7 @@ def test_learner_builds_the_stream_then_runs_and_tears_down_the_clickstream_lab(
     expect(page.locator("#run-events")).to_contain_text("kinesis CreateStream")
 
     page.locator("#step-counter-check").click()  # not built yet: the check says what to do
+    expect(page.locator("#run-status")).to_contain_text("Queued")
     run_worker()
     expect(page.locator("#step-counter-state .check-message")).to_contain_text(f"{run.prefix}-page-views")
 

@@ -41,6 +41,7 @@ def test_learner_runs_the_containers_lab_and_sees_what_only_aws_runs(page, lab_s
     expect(page.locator("#step-storage")).to_contain_text("only AWS runs this", ignore_case=True)
 
     page.get_by_role("button", name="Run the rest automatically").click()
+    expect(page.locator("#run-status")).to_contain_text("Queued")  # the request is in: now the worker has it
     run_worker()
     expect(page.locator("#run-status")).to_contain_text("Deployed and verified", timeout=30_000)
     expect(page.locator("#run-verify .is-ok")).to_have_count(3)
@@ -48,6 +49,7 @@ def test_learner_runs_the_containers_lab_and_sees_what_only_aws_runs(page, lab_s
     shot(page, "labs-containers-run-1280-light")
 
     page.get_by_role("button", name="Finish and tear down").click()
+    expect(page.locator("#run-status")).to_contain_text("Queued")
     run_worker()
     expect(page.locator("#run-status")).to_contain_text("Cleaned up", timeout=20_000)
     assert leftovers(aws.target_for(run.sandbox), run.prefix) == {}

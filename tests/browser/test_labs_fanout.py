@@ -53,6 +53,7 @@ def test_learner_opens_the_fanout_lab_builds_the_tables_and_tears_down(page, lab
 
     # "Check my progress" on step 2 before building it says what to build.
     page.locator("#step-queues-check").click()
+    expect(page.locator("#run-status")).to_contain_text("Queued")
     run_worker()
     expect(page.locator("#step-queues-state .check-message")).to_contain_text(f"{run.prefix}-billing-dlq")
     shot(page, "labs-fanout-step1")
