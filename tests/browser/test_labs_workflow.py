@@ -59,6 +59,7 @@ def test_learner_runs_the_workflow_lab_and_watches_the_state_machine(page, lab_s
     expect(panel).to_contain_text("No state machine yet")
 
     page.get_by_role("button", name="Run the rest automatically").click()
+    expect(page.locator("#run-status")).to_contain_text("Queued")
     run_worker()
     expect(page.locator("#run-status")).to_contain_text("Deployed and verified", timeout=20_000)
     expect(page.locator("#run-verify .is-ok")).to_have_count(4)
@@ -107,6 +108,7 @@ def test_learner_runs_the_workflow_lab_and_watches_the_state_machine(page, lab_s
     shot(page, "labs-workflow-run-1280-light")
 
     page.get_by_role("button", name="Finish and tear down").click()
+    expect(page.locator("#run-status")).to_contain_text("Queued")
     run_worker()
     expect(page.locator("#run-status")).to_contain_text("Cleaned up", timeout=20_000)
     expect(panel).to_contain_text("torn down", timeout=10_000)
