@@ -105,11 +105,31 @@ def kill_self_after(k: int):
     return echo
 
 
+def parse_positions(spec: str):
+    """``--positions``: "" (every call), "none", or N, A-B and A- (A to the last call) separated by commas.
+    Returns None for every call, else a function of the fault-free run's call count giving the list."""
+    spec = spec.strip()
+    if not spec:
+        return None
+    if spec == "none":
+        return lambda calls: []
+    parts = []
+    for item in (part.strip() for part in spec.split(",") if part.strip()):
+        first, dash, last = item.partition("-")
+        if not first.isdigit() or (last and not last.isdigit()) or int(first) < 1:
+            raise ValueError(item)
+        parts.append((int(first), int(last) if last else None if dash else int(first)))
+    return lambda calls: [n for first, last in parts for n in range(first, (calls if last is None else last) + 1)]
+
+
 def sweep(lab, user, *, positions=None, kills=None, out=None) -> list[Trial]:
-    """Every position (or ``positions``) with one failing call, and every event (or ``kills``) with a kill."""
+    """Every position (or ``positions``: a list, or a function of the call count from
+    :func:`parse_positions`) with one failing call, and every event (or ``kills``) with a kill."""
     trials = []
     first, calls = fail_at(lab, user, 0)
     trials.append(first)
+    if callable(positions):
+        positions = positions(calls)
     for n in positions if positions is not None else range(1, calls + 1):
         trial, _ = fail_at(lab, user, n)
         trials.append(trial)

@@ -122,6 +122,10 @@ class Lab:
     # (clients, names, account id, since in ms) -> how much work its functions have yet to finish
     # (uploads not yet processed): teardown waits for it, bounded, before deleting anything.
     in_flight: Callable[..., int] | None = None
+    # (clients, names, account id, local) -> True when the lab can show, from what the account holds, that
+    # every record its event sources took has been handled, so nothing can invoke a function late:
+    # teardown then skips its second look (LABS_TEARDOWN_GRACE_SECONDS). False keeps the look.
+    settled: Callable[..., bool] | None = None
     # What the local sandbox really runs for this lab's services, and what it only stores (the lab page
     # lists both, beside labs.sandbox.ENFORCED / NOT_ENFORCED).
     local_real: tuple[str, ...] = ()

@@ -39,3 +39,14 @@ def test_the_fault_hook_fails_exactly_the_nth_call():
     http, parsed = hook("lambda", "CreateFunction")
     assert http.status_code == 500 and parsed["Error"]["Code"] == "InternalError"
     assert hook.fired == "lambda CreateFunction" and hook("s3", "PutObject") is None
+
+
+def test_positions_and_kills_take_ranges_and_resume_points():
+    """`--positions 157-` resumes a sweep at call 157; `--kills 3-5,9` kills after those events."""
+    assert chaos.parse_positions("") is None  # every call
+    assert chaos.parse_positions("none")(40) == []
+    assert chaos.parse_positions("157-")(160) == [157, 158, 159, 160]
+    assert chaos.parse_positions("3-5, 9")(100) == [3, 4, 5, 9]
+    for wrong in ("a-", "0", "-4", "3-x"):
+        with pytest.raises(ValueError):
+            chaos.parse_positions(wrong)

@@ -22,6 +22,8 @@ def test_the_cli_runs_the_clickstream_lab_to_a_clean_pass(sandbox_url, capsys, s
     assert "Passed, cleaned up" in out and "Ledger: 17 resource(s) recorded, 0 left." in out
     assert out.count("ok verify") >= len(LAB.verify)
     assert "top pages today matches the generated data exactly" in out
+    # Every record was handled (the lab's proof, labs/catalog/clickstream/settled.py): no second look.
+    assert "no second look needed" in out and "Looking again in" not in out
     run = LabRun.objects.get(user__username="cs-cli-learner")
     assert inventory(aws.target_for(run.sandbox)) == {}
 

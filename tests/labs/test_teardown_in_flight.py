@@ -103,3 +103,24 @@ def test_a_kind_the_inventory_cannot_list_keeps_the_run_from_being_called_cleane
     assert not run.ledger.exclude(status__in=["deleted", "gone"]).exists()  # what it recorded is gone
     monkeypatch.undo()
     assert leftovers(aws.target_for(run.sandbox), run.prefix) == {}
+
+
+def test_a_clickstream_run_with_records_not_all_counted_keeps_the_second_look(sandbox_url):
+    """The clickstream lab proves at teardown that every record was handled, and then skips the
+    second look (tests/labs/test_clickstream_e2e.py). Here the counter cannot write (its
+    UpdateItem permission dropped), so the mapping keeps retrying a batch: no proof, and the
+    look after the grace period stays, and nothing is left."""
+    from labs.catalog.clickstream.names import stream_name
+    from labs.catalog.clickstream.sabotage import drop_update_item
+
+    run, ctx = deployed("clickstream")
+    drop_update_item(ctx)
+    ctx.clients.kinesis.put_record(StreamName=stream_name(ctx.name), PartitionKey="p",
+                                   Data=b'{"event_id": "e1", "page": "/pricing", "ts": "2026-12-04T10:00:00Z"}\n')
+    time.sleep(1.5)  # past the mapping's batching window: the counter is failing on it
+    run = tear_down(run)
+    assert run.status == LabRun.Status.CLEANED, run.message
+    told = list(run.events.filter(kind="teardown").values_list("message", flat=True))
+    assert not any("no second look needed" in message for message in told), told
+    assert any(message.startswith("Looking again in") for message in told), told
+    assert leftovers(aws.target_for(run.sandbox), run.prefix) == {}

@@ -11,7 +11,7 @@ Read it as a recipe: ``names`` (what it builds), ``steps`` (stream; consumer) an
 from dataclasses import dataclass
 from pathlib import Path
 
-from labs.catalog.clickstream import delivery_steps, sabotage, steps, verify
+from labs.catalog.clickstream import delivery_steps, sabotage, settled, steps, verify
 from labs.catalog.clickstream.names import COUNTER_SOURCE, RUNTIME, TRANSFORM_SOURCE, USAGE, variables
 from labs.engine.lab import Lab, Step
 
@@ -68,5 +68,6 @@ LAB = ClickstreamLab(
     runtime=RUNTIME,
     sabotage=sabotage.CASES,
     usage=USAGE,
+    settled=settled.settled,
     order=60,
 )

@@ -51,8 +51,10 @@ class Command(BaseCommand):
         chaos = commands.add_parser("chaos", help="Run a lab with one AWS call failing at every position, and the "
                                                   "worker killed after every event; count what leaks.")
         chaos.add_argument("slug")
-        chaos.add_argument("--positions", default="", help="Comma-separated N to try (default: every call).")
-        chaos.add_argument("--kills", default="", help="Comma-separated event numbers K, or 'all' (default: none).")
+        chaos.add_argument("--positions", default="", help="Comma-separated N or ranges A-B to try; 'A-' resumes a sweep "
+                                                           "at A; 'none' runs no failing call (default: every call).")
+        chaos.add_argument("--kills", default="", help="Event numbers K or ranges A-B separated by commas; 'A-' resumes "
+                                                       "at A; 'all' (default: none).")
         shell = commands.add_parser("shell", help="Open a shell for doing a run's steps by hand: the AWS CLI, boto3, "
                                                   "the run's variables and the lab's files (local sandbox runs).")
         shell.add_argument("run_id", type=int)
@@ -165,22 +167,29 @@ class Command(BaseCommand):
         self.stdout.write(f"Queued a teardown for {len(queued)} run(s): {', '.join(map(str, queued)) or 'none'}.")
 
     def do_chaos(self, *, slug: str, positions: str, kills: str, **options):
-        from labs.chaos import sweep
+        from labs.chaos import parse_positions, sweep
 
         lab = get_lab(slug)
         if lab is None:
             raise CommandError(f"No lab {slug!r}.")
         self._sandbox_up()
         user, _ = get_user_model().objects.get_or_create(username=f"lab-chaos-{slug}", defaults={"is_active": False})
-        events = 0
-        if kills == "all":
+        try:
+            killing = parse_positions("1-" if kills == "all" else kills)
+        except ValueError:
+            raise CommandError(f"--kills {kills!r}: give 'all', or K, A-B or A- separated by commas.")
+        kill_list = []
+        if killing is not None and kills != "none":
             from labs.chaos import fail_at
 
-            first, _ = fail_at(lab, user, 0)
+            fail_at(lab, user, 0)  # a fault-free run, to count its events
             last = LabRun.objects.filter(user=user).first()
-            events = last.events.count() if last else 0
-        kill_list = list(range(1, events + 1)) if kills == "all" else [int(k) for k in kills.split(",") if k]
-        trials, calls = sweep(lab, user, positions=[int(n) for n in positions.split(",") if n] or None,
+            kill_list = killing(last.events.count() if last else 0)
+        try:
+            wanted = parse_positions(positions)
+        except ValueError:
+            raise CommandError(f"--positions {positions!r}: give N, A-B or A- separated by commas, or 'none'.")
+        trials, calls = sweep(lab, user, positions=wanted,
                               kills=kill_list, out=lambda t: self.stdout.write(
                                   f"{t.mode} {t.n:3}  {t.what[:50]:50}  {t.status:16} "
                                   f"{'LEAKED ' + '; '.join(t.leaked) if t.leaked else 'clean'}"))
