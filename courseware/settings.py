@@ -101,7 +101,8 @@ MIDDLEWARE = [
 # login page and the admin's alike. A right password inside the window does not get through.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, with the signed-in user read from the shared cache (courseware/readers.py)
+    "courseware.readers.CachedModelBackend",
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 5))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", 15)))
@@ -134,7 +135,9 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", 0)),
+        # Connections are kept a minute: opening one (and SQLite's PRAGMAs) cost a signed-in page a third
+        # of its time (`manage.py bench pages`). CONN_MAX_AGE=0 closes each at the end of its request.
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", 60)), conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from cheatsheets import selectors as sheet_selectors
+from courseware import readers
 from courseware.forms import HonestPasswordResetForm, SignUpForm
 from labs import selectors as lab_selectors
 from quizzes import selectors as quiz_selectors
@@ -44,7 +45,7 @@ def signup(request):
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend=readers.BACKEND)
         messages.success(request, f"Welcome, {user.username}. Your progress is saved from now on.")
         return redirect("dashboard")
     return render(request, "registration/signup.html", {"form": form})
