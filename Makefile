@@ -29,5 +29,7 @@ run: $(STAMP)
 	@echo ""
 	@DEBUG=1 $(PY) manage.py run_site --host $(HOST) --port $(PORT)
 
+# worksteal: a process that runs out of tests takes pending ones from the others (the longest lab
+# tests take 1 to 2 minutes each); --durations lists the slowest, to see where the time goes.
 test: $(STAMP)
-	$(VENV)/bin/pytest -n $(TEST_WORKERS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist worksteal --durations=15

@@ -56,7 +56,11 @@ class Trial:
         what failed."""
         entries = list(self.recorder.ledger)
         quiesce.stop_event_sources(self.ctx.clients, entries, self.recorder)
-        quiesce.wait_for_invocations(self.ctx.clients, entries, self.recorder, self.started_ms)
+        lab_work = None
+        if self.lab.in_flight is not None:  # as the engine's teardown does (the video lab's uploads)
+            lab_work = lambda: self.lab.in_flight(self.ctx.clients, self.ctx.name, self.ctx.account_id,  # noqa: E731
+                                                  self.started_ms)
+        quiesce.wait_for_invocations(self.ctx.clients, entries, self.recorder, self.started_ms, lab_work)
         failed = []
         for entry in reversed(self.recorder.ledger):
             try:
@@ -74,18 +78,21 @@ class Trial:
         self.look_again([entry.physical_id or entry.name for entry in entries if entry.kind == "lambda:function"])
         return left
 
-    def look_again(self, functions: list[str], grace: float = 1.5, looks: int = 4) -> None:
+    def look_again(self, functions: list[str], grace: float = 1.5, quiet: int = 2, looks: int = 8) -> None:
         """The engine's second look after a grace period. MiniStack writes an invocation's log lines
         (START to REPORT) only when it ends, so the wait above cannot see an invocation that was running
-        when the mapping was disabled (a retried batch of a failing consumer): its lines land after the
-        deletion and bring the log group back. Delete it again until a whole grace period passes quietly."""
-        logs = self.ctx.clients.logs
+        when its source was stopped (a retried batch of a failing consumer, an S3 notification's retry):
+        its lines land after the deletion and bring the log group back. Delete it again until ``quiet``
+        looks in a row find nothing (one quiet look was not enough under a load average of 10: a
+        failing transcoder's invocation outlasted it)."""
+        logs, calm = self.ctx.clients.logs, 0
         for _ in range(looks if functions else 0):
             time.sleep(grace)
             back = [name for name in functions if any(
                 group["logGroupName"] == f"/aws/lambda/{name}" for group in
                 logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}").get("logGroups", []))]
-            if not back:
+            calm = 0 if back else calm + 1
+            if calm >= quiet:
                 return
             for name in back:
                 resources.delete(self.ctx.clients, "logs:log-group", f"/aws/lambda/{name}", f"/aws/lambda/{name}")
