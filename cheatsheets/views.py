@@ -1,3 +1,5 @@
+import re
+
 from django.contrib.auth.decorators import login_required
 from django.contrib import messages
 from django.contrib.auth.models import AnonymousUser
@@ -110,7 +112,9 @@ def _detail(request, slug, version):
 # rendered once per content version, reviewed state and staff flag with markers in the first two,
 # and each request fills them in: no template rendering per request.
 READER_NAME, READER_TOKEN = "\x02reader-name\x03", "\x02reader-token\x03"
-_local_readers: dict[tuple, bytes] = {}
+_local_readers: dict[tuple, tuple[bytes, ...]] = {}  # the page, split at the markers (kept in the pieces)
+_NAME, _TOKEN = READER_NAME.encode(), READER_TOKEN.encode()
+_MARKERS = re.compile(b"(" + re.escape(_NAME) + b"|" + re.escape(_TOKEN) + b")")
 
 
 class _Reader:
@@ -140,9 +144,11 @@ def _reader_page(request, sheet, previous, following, version, reviewed) -> byte
             cache.set(key, page, 3600)
         if len(_local_readers) >= LOCAL_PAGES:
             _local_readers.clear()
+        # Split once at the markers, so each request joins the pieces instead of searching 25 KB twice.
+        page = tuple(_MARKERS.split(page))
         _local_readers[local_key] = page
-    return (page.replace(READER_NAME.encode(), escape(request.user.get_username()).encode())
-                .replace(READER_TOKEN.encode(), get_token(request).encode()))
+    filled = {_NAME: escape(request.user.get_username()).encode(), _TOKEN: get_token(request).encode()}
+    return b"".join([filled.get(piece, piece) for piece in page])
 
 
 def search(request):
