@@ -295,7 +295,7 @@ def attempt_submit(*, attempt_id: int, automatically: bool = False) -> Attempt:
             # An unanswered question is not a mistake: leaving early must not flood the review queue.
             _schedule_reviews(attempt.user, {a.question_id: a.credit >= 1 for a in answers if a.is_answered},
                               review=False)
-            transaction.on_commit(lambda: refresh.refresh_statistics.enqueue())
+            transaction.on_commit(refresh.refresh_statistics_soon)
     return attempt
 
 

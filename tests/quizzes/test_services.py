@@ -341,3 +341,23 @@ def test_a_shipped_fixed_quiz_follows_its_question_list_when_it_changes(bank):
     quiz = Quiz.objects.get(slug="form-x")
     assert [q.key for q in quiz.questions.order_by("quizquestion__position")] == keys[3:]
     assert services.quizzes_import([{**definition, "questions": keys[3:]}]).unchanged == ["form-x"]
+
+
+def test_a_class_submitting_together_queues_one_statistics_refresh(bank, django_capture_on_commit_callbacks):
+    """Each refresh reads every submitted attempt: one waiting covers every submission before it
+    starts. A refresh already running may have read too early, so a submission then queues another."""
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    quiz = QuizFactory(question_count=3)
+    refreshes = DBTaskResult.objects.filter(task_path="quizzes.refresh.refresh_statistics")
+    for _ in range(3):
+        attempt = services.attempt_start(user=UserFactory(), quiz=quiz)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.attempt_submit(attempt_id=attempt.pk)
+    assert refreshes.filter(status=TaskResultStatus.READY).count() == 1
+    refreshes.update(status=TaskResultStatus.RUNNING)  # a worker took it
+    attempt = services.attempt_start(user=UserFactory(), quiz=quiz)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.attempt_submit(attempt_id=attempt.pk)
+    assert refreshes.filter(status=TaskResultStatus.READY).count() == 1 and refreshes.count() == 2
