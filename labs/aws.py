@@ -295,6 +295,18 @@ def _watch(made):
     made.meta.events.register("after-call-error", failed)
 
 
+def log_events(logs, group: str, **kwargs):
+    """Every event of CloudWatch Logs ``FilterLogEvents`` on ``group`` (``kwargs``: startTime,
+    filterPattern...), page after page. Stops when a page repeats its token (MiniStack can)."""
+    kwargs = {"logGroupName": group, **kwargs}
+    while True:
+        page = logs.filter_log_events(**kwargs)
+        yield from page.get("events", [])
+        if not page.get("nextToken") or page.get("nextToken") == kwargs.get("nextToken"):
+            return
+        kwargs["nextToken"] = page["nextToken"]
+
+
 def error_code(error: Exception) -> str:
     if isinstance(error, ClientError):
         return str(error.response.get("Error", {}).get("Code", ""))

@@ -123,13 +123,17 @@ def parse_positions(spec: str):
 
 
 def sweep(lab, user, *, positions=None, kills=None, out=None) -> list[Trial]:
-    """Every position (or ``positions``: a list, or a function of the call count from
-    :func:`parse_positions`) with one failing call, and every event (or ``kills``) with a kill."""
+    """Every position (or ``positions``) with one failing call, and every event (or ``kills``) with a
+    kill. Either may be a function from :func:`parse_positions`, given the fault-free first run's
+    count (of AWS calls for ``positions``, of events for ``kills``)."""
     trials = []
     first, calls = fail_at(lab, user, 0)
     trials.append(first)
     if callable(positions):
         positions = positions(calls)
+    if callable(kills):
+        last = LabRun.objects.filter(user=user).first()
+        kills = kills(last.events.count() if last else 0)
     for n in positions if positions is not None else range(1, calls + 1):
         trial, _ = fail_at(lab, user, n)
         trials.append(trial)

@@ -8,7 +8,7 @@ import time
 
 from django.conf import settings
 
-from labs.aws import is_not_found
+from labs.aws import is_not_found, log_events
 from labs.models import RunEvent
 
 NOTE_EVERY = 2.0
@@ -56,19 +56,13 @@ def stop_event_sources(clients, entries, recorder) -> bool:
 def in_flight(clients, function: str, since_ms: int) -> int:
     """Invocations of ``function`` that logged START and not yet END, from its log group."""
     open_requests = set()
-    kwargs = {"logGroupName": f"/aws/lambda/{function}", "startTime": since_ms}
     try:
-        while True:
-            page = clients.logs.filter_log_events(**kwargs)
-            for event in page.get("events", []):
-                match = _REQUEST.match(event.get("message", ""))
-                if match and match.group(1) == "START":
-                    open_requests.add(match.group(2))
-                elif match:
-                    open_requests.discard(match.group(2))
-            if not page.get("nextToken") or page.get("nextToken") == kwargs.get("nextToken"):
-                break
-            kwargs["nextToken"] = page["nextToken"]
+        for event in log_events(clients.logs, f"/aws/lambda/{function}", startTime=since_ms):
+            match = _REQUEST.match(event.get("message", ""))
+            if match and match.group(1) == "START":
+                open_requests.add(match.group(2))
+            elif match:
+                open_requests.discard(match.group(2))
     except Exception as error:  # noqa: BLE001
         if is_not_found(error):
             return 0  # never invoked

@@ -85,9 +85,10 @@ SESSION = """
 from importlib import import_module
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from courseware.readers import BACKEND  # what signing in stores
 user, _ = get_user_model().objects.get_or_create(username="bench-learner")
 store = import_module(settings.SESSION_ENGINE).SessionStore()
-store[SESSION_KEY], store[BACKEND_SESSION_KEY] = str(user.pk), "courseware.readers.CachedModelBackend"
+store[SESSION_KEY], store[BACKEND_SESSION_KEY] = str(user.pk), BACKEND
 store[HASH_SESSION_KEY] = user.get_session_auth_hash()
 store.save()
 print("SESSION", settings.SESSION_COOKIE_NAME, store.session_key)
@@ -134,6 +135,7 @@ import json
 from importlib import import_module
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from courseware.readers import BACKEND  # what signing in stores
 from cheatsheets.models import CheatSheet
 from labs.models import LabRun, Sandbox
 users = []
@@ -141,7 +143,7 @@ sheets = list(CheatSheet.objects.values_list("slug", flat=True))
 for n in range({users}):
     user, _ = get_user_model().objects.get_or_create(username=f"load-{{n}}")
     store = import_module(settings.SESSION_ENGINE).SessionStore()
-    store[SESSION_KEY], store[BACKEND_SESSION_KEY] = str(user.pk), "courseware.readers.CachedModelBackend"
+    store[SESSION_KEY], store[BACKEND_SESSION_KEY] = str(user.pk), BACKEND
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.save()
     sandbox = Sandbox.objects.create(user=user, kind="local", account_id=str(300000000000 + n), region="us-east-1")

@@ -16,6 +16,7 @@ the transform later, which nothing here can see: there, teardown keeps its secon
 
 import json
 
+from labs.aws import log_events
 from labs.catalog.clickstream.names import counter_function, stream_name, table_name
 
 
@@ -59,23 +60,16 @@ def _counted(clients, names) -> int:
 
 def _set_aside(clients, names) -> int:
     """``{"rejected": ...}`` lines in the counter's log (one per line it set aside)."""
-    group, found = f"/aws/lambda/{counter_function(names)}", 0
-    kwargs = {"logGroupName": group}
-    for _page in range(1000):
-        try:
-            answer = clients.logs.filter_log_events(**kwargs)
-        except clients.logs.exceptions.ResourceNotFoundException:
-            return 0  # never invoked
-        for event in answer.get("events", []):
+    found = 0
+    try:
+        for event in log_events(clients.logs, f"/aws/lambda/{counter_function(names)}"):
             try:
                 found += "rejected" in json.loads(event.get("message", ""))
             except (ValueError, TypeError):
                 continue
-        token = answer.get("nextToken")
-        if not token or token == kwargs.get("nextToken"):
-            return found
-        kwargs["nextToken"] = token
-    raise RuntimeError(f"{group} did not end after 1,000 pages of events")
+    except clients.logs.exceptions.ResourceNotFoundException:
+        return 0  # never invoked
+    return found
 
 
 def settled(clients, names, account_id: str, local: bool) -> bool:

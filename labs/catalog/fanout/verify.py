@@ -7,6 +7,7 @@ import json
 import time
 from decimal import Decimal
 
+from labs.aws import log_events
 from labs.catalog.fanout.names import (
     CANCELLED, MAX_RECEIVES, ORDER_SOURCE, bus_name, dlq_name, function_name, queue_name, table_name,
 )
@@ -200,20 +201,15 @@ def verify_redelivery(ctx: Context) -> CheckResult:
 
 def consumer_log(ctx: Context, what: str, since_ms: int) -> list[dict]:
     """The JSON lines the consumer printed since ``since_ms`` (each batch, each rejected message)."""
-    logs, lines = ctx.clients.logs, []
-    kwargs = {"logGroupName": f"/aws/lambda/{function_name(ctx.name, what)}", "startTime": since_ms}
-    while True:
-        page = logs.filter_log_events(**kwargs)
-        for event in page.get("events", []):
-            text = event.get("message", "").strip()
-            if text.startswith("{"):
-                try:
-                    lines.append(json.loads(text))
-                except ValueError:
-                    pass
-        if not page.get("nextToken") or page.get("nextToken") == kwargs.get("nextToken"):
-            return lines
-        kwargs["nextToken"] = page["nextToken"]
+    lines = []
+    for event in log_events(ctx.clients.logs, f"/aws/lambda/{function_name(ctx.name, what)}", startTime=since_ms):
+        text = event.get("message", "").strip()
+        if text.startswith("{"):
+            try:
+                lines.append(json.loads(text))
+            except ValueError:
+                pass
+    return lines
 
 
 def _in_dlq(ctx: Context) -> set[str]:

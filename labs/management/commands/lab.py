@@ -178,19 +178,12 @@ class Command(BaseCommand):
             killing = parse_positions("1-" if kills == "all" else kills)
         except ValueError:
             raise CommandError(f"--kills {kills!r}: give 'all', or K, A-B or A- separated by commas.")
-        kill_list = []
-        if killing is not None and kills != "none":
-            from labs.chaos import fail_at
-
-            fail_at(lab, user, 0)  # a fault-free run, to count its events
-            last = LabRun.objects.filter(user=user).first()
-            kill_list = killing(last.events.count() if last else 0)
         try:
             wanted = parse_positions(positions)
         except ValueError:
             raise CommandError(f"--positions {positions!r}: give N, A-B or A- separated by commas, or 'none'.")
         trials, calls = sweep(lab, user, positions=wanted,
-                              kills=kill_list, out=lambda t: self.stdout.write(
+                              kills=killing, out=lambda t: self.stdout.write(
                                   f"{t.mode} {t.n:3}  {t.what[:50]:50}  {t.status:16} "
                                   f"{'LEAKED ' + '; '.join(t.leaked) if t.leaked else 'clean'}"))
         for mode in ("fail", "kill"):
