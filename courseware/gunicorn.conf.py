@@ -3,6 +3,7 @@
     .venv/bin/gunicorn -c courseware/gunicorn.conf.py courseware.wsgi
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -21,3 +22,21 @@ errorlog = "-"
 # Restart a worker now and then: a slow leak never grows without bound.
 max_requests = int(os.environ.get("WEB_MAX_REQUESTS", 5000))
 max_requests_jitter = 500
+
+# Load the site once in the master and fork warm workers (courseware/warmup.py): a new worker, at
+# start or after max_requests, does not spend its first requests importing and compiling. Code
+# changes need a restart (SIGHUP re-forks the same code).
+preload_app = True
+
+
+def when_ready(server):
+    from django.db import connections
+
+    from courseware.warmup import warm_up
+
+    server.log.info("Warmed up before forking the workers: %s", warm_up())
+    connections.close_all()  # none should be open; a connection must never be shared by the workers
+    # Everything the master built lives as long as the workers: keep it out of their garbage
+    # collections (shorter pauses, and its memory pages stay shared).
+    gc.collect()
+    gc.freeze()

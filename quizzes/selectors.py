@@ -83,6 +83,12 @@ class ShownQuestion:
     answer: Answer
     question: Question
     options: list
+    # The exam page's numbering and links (quizzes.views._numbered)
+    number: str = ""
+    previous: str = ""
+    next: str = ""
+    answer_url: str = ""
+    flag_url: str = ""
 
 
 LETTERS = "ABCDEFGHIJ"

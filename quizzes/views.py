@@ -55,11 +55,22 @@ def attempt(request, pk):
         return redirect("quizzes:results", pk=attempt.pk)
     if attempt.mode == QuizMode.PRACTICE:
         return redirect("quizzes:practice", pk=attempt.pk, number=attempt.current_position + 1)
-    shown = selectors.shown_questions(attempt, reveal=False)
+    shown = _numbered(attempt, selectors.shown_questions(attempt, reveal=False))
     return render(request, "quizzes/exam.html", {
         "attempt": attempt, "quiz": attempt.quiz, "shown": shown,
         "answered": sum(1 for s in shown if s.answer.is_answered),
     })
+
+
+def _numbered(attempt, shown):
+    """Each question's number, its neighbours' and its answer and flag links, for the exam page:
+    reversed once and numbered here, not 130 times in the template (as strings, which the template
+    prints as they are)."""
+    answer, flag = (reverse(name, args=[attempt.pk, 99999]).rsplit("99999", 1) for name in ("quizzes:answer", "quizzes:flag"))
+    for number, item in enumerate(shown, start=1):
+        item.number, item.previous, item.next = str(number), str(number - 1), str(number + 1)
+        item.answer_url, item.flag_url = str(number).join(answer), str(number).join(flag)
+    return shown
 
 
 @login_required
@@ -137,7 +148,7 @@ def review(request, pk):
     attempt = _own_attempt(request, pk)
     if not attempt.is_open:
         return redirect("quizzes:results", pk=attempt.pk)
-    answers = list(attempt.answers.only("position", "selected", "flagged", "answered_at"))
+    answers = list(attempt.answers.only("attempt_id", "position", "selected", "flagged", "answered_at"))
     return render(request, "quizzes/review.html", {
         "attempt": attempt, "quiz": attempt.quiz, "answers": answers,
         "answered": sum(1 for a in answers if a.is_answered),

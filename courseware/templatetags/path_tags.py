@@ -1,13 +1,42 @@
 """The path from a question to the lab step that builds what it asks about, for the quiz templates
 (composed in the shell, like the rest of courseware.paths: the apps do not import each other)."""
 
+from functools import lru_cache
+
 from django import template
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from courseware import paths
+from quizzes.templatetags.quiz_tags import doc_label, sheet_label, sheet_url
 
 register = template.Library()
 
 
+def _links(label: str, anchor: str, rows) -> str:
+    """`<p><strong>label:</strong> <a ...>...</a> · <a ...>...</a></p>`, or nothing without rows."""
+    links = format_html_join(" · ", anchor, rows)
+    return format_html("<p><strong>{}:</strong> {}</p>", label, links) if links else ""
+
+
 @register.simple_tag
-def lab_steps_for(services):
-    return paths.lab_steps_for_services(services or [])
+def question_explanation(question):
+    """Why a question's answer is right, and where to study it, build it in a lab and read it in
+    the AWS docs. Built here rather than in an included template (a results page shows 65), and
+    remembered by its inputs: the same for every learner, new as soon as an instructor edits one."""
+    return _explanation(question.explanation_html, tuple(question.sheet_links), tuple(question.services or ()),
+                        tuple(question.references))
+
+
+@lru_cache(maxsize=2048)
+def _explanation(explanation_html: str, sheet_links: tuple, services: tuple, references: tuple) -> str:
+    study = _links("Study", '<a href="{}">{}</a>', ((sheet_url(link), sheet_label(link)) for link in sheet_links))
+    build = _links("Build it", '<a href="{}#step-{}">{}, step {}: {}</a>', (
+        (reverse("labs:detail", args=[link.lab.slug]), link.step.slug, link.lab.title, link.number, link.step.title)
+        for link in paths.lab_steps_for_services(services)))
+    docs = _links("AWS docs", '<a href="{}" rel="noopener noreferrer">{}</a>', ((url, doc_label(url)) for url in references))
+    return format_html(
+        '<section class="explanation" aria-label="Explanation">\n  <h3>Why</h3>\n  <div class="prose">{}</div>\n'
+        '  <div class="study-links">{}{}{}</div>\n</section>',
+        mark_safe(explanation_html), study, build, docs)  # noqa: S308 - sanitised when the question is saved

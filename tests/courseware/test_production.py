@@ -171,3 +171,25 @@ def test_two_task_workers_never_run_the_same_task(tmp_path, scheduler_database):
     ids = manage(env, "shell", "-c", "from django_tasks_db.models import DBTaskResult\n"
                  "print('IDS', sorted({w for r in DBTaskResult.objects.all() for w in r.worker_ids}))")
     assert "IDS ['w0', 'w1']" in ids  # both workers took tasks
+
+
+def test_the_warm_up_compiles_every_template_and_touches_no_database():
+    """gunicorn's master warms up before it forks (courseware/warmup.py): the workers inherit the
+    compiled templates, and no database connection, which forked workers would share."""
+    from contextlib import ExitStack
+
+    from django.db import connections
+    from django.template import engines
+
+    from courseware.warmup import warm_up
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the warm-up queried the database")
+
+    with ExitStack() as stack:
+        for connection in connections.all():
+            stack.enter_context(connection.execute_wrapper(refuse))
+        done = warm_up()
+    assert done["templates"] >= 40 and done["labs"] >= 10
+    loader = engines["django"].engine.template_loaders[0]
+    assert {"base.html", "quizzes/exam.html", "cheatsheets/detail.html"} <= set(loader.get_template_cache)

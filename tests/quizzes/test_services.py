@@ -361,3 +361,38 @@ def test_a_class_submitting_together_queues_one_statistics_refresh(bank, django_
     with django_capture_on_commit_callbacks(execute=True):
         services.attempt_submit(attempt_id=attempt.pk)
     assert refreshes.filter(status=TaskResultStatus.READY).count() == 1 and refreshes.count() == 2
+
+
+def test_a_submit_stores_each_answers_credit_and_moves_each_review_item_its_own_way(bank):
+    """The grades and the review queue are written a group at a time (one UPDATE per credit, one per
+    box move): each answer still gets its own credit, each item its own box, due time and lapses."""
+    user = UserFactory()
+    quiz = QuizFactory(selection="fixed", question_count=4)
+    questions = list(Question.objects.published().filter(qtype="single")[:4])
+    for position, question in enumerate(questions):
+        quiz.quizquestion_set.create(question=question, position=position)
+    wrong = {q.pk: Option.objects.filter(question=q, is_correct=False).values_list("id", flat=True)[0] for q in questions}
+    right = {q.pk: Option.objects.filter(question=q, is_correct=True).values_list("id", flat=True)[0] for q in questions}
+
+    def take(choices):
+        attempt = services.attempt_start(user=user, quiz=quiz)
+        for position, pick in enumerate(choices):
+            if pick:
+                services.answer_save(attempt=attempt, position=position, option_ids=[pick[questions[position].pk]])
+        services.attempt_submit(attempt_id=attempt.pk)
+        return {a.question_id: a.credit for a in Answer.objects.filter(attempt=attempt)}
+
+    assert take([wrong, right, wrong, None]) == {questions[0].pk: 0, questions[1].pk: 1, questions[2].pk: 0,
+                                                 questions[3].pk: 0}
+    first = {item.question_id: item for item in ReviewItem.objects.filter(user=user)}
+    assert set(first) == {questions[0].pk, questions[2].pk} and {i.box for i in first.values()} == {1}
+    # Second sitting: the first mistake is right now (due, so it moves up a box), the second is
+    # missed again (back to box 1, one more lapse), a new mistake joins.
+    assert take([right, right, wrong, wrong]) == {questions[0].pk: 1, questions[1].pk: 1, questions[2].pk: 0,
+                                                  questions[3].pk: 0}
+    items = {item.question_id: item for item in ReviewItem.objects.filter(user=user)}
+    assert (items[questions[0].pk].box, items[questions[0].pk].lapses) == (2, first[questions[0].pk].lapses)
+    assert items[questions[0].pk].due_at > timezone.now()
+    assert (items[questions[2].pk].box, items[questions[2].pk].lapses) == (1, first[questions[2].pk].lapses + 1)
+    assert items[questions[2].pk].due_at <= timezone.now()
+    assert items[questions[3].pk].box == 1 and questions[1].pk not in items

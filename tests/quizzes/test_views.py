@@ -171,9 +171,15 @@ def test_exam_costs_a_constant_number_of_queries(client, bank, django_assert_max
     with django_assert_max_num_queries(10):  # includes the row lock that orders answers against a submit
         client.post(reverse("quizzes:answer", args=[attempt.pk, size]), {"option": [answer.option_order[0]]},
                     HTTP_ACCEPT="application/json")
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("quizzes:review", args=[attempt.pk]))
+    assert response.content.decode().count(f'href="{reverse("quizzes:attempt", args=[attempt.pk])}#q') >= size
     with django_assert_max_num_queries(16):
         client.post(reverse("quizzes:submit", args=[attempt.pk]))
     assert Attempt.objects.get().status == "submitted"
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("quizzes:results", args=[attempt.pk]))
+    assert response.content.decode().count('class="card question-card reviewed-question"') == size
 
 
 def test_query_counts_are_identical_for_10_and_65_questions(client, bank):
@@ -199,8 +205,14 @@ def test_query_counts_are_identical_for_10_and_65_questions(client, bank):
             client.post(reverse("quizzes:answer", args=[attempt.pk, 1]), {"option": [wrong]})
         steps["answer"] = len(q)
         with CaptureQueriesContext(connection) as q:
+            client.get(reverse("quizzes:review", args=[attempt.pk]))
+        steps["review"] = len(q)
+        with CaptureQueriesContext(connection) as q:
             client.post(reverse("quizzes:submit", args=[attempt.pk]))
         steps["submit"] = len(q)
+        with CaptureQueriesContext(connection) as q:
+            client.get(reverse("quizzes:results", args=[attempt.pk]))
+        steps["results"] = len(q)
         counts[size] = steps
     print(f"\nquery counts per step: {counts}")
     assert counts[10] == counts[65], counts

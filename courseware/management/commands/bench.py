@@ -186,6 +186,9 @@ class Command(BaseCommand):
         parser.add_argument("--rounds", type=int, default=5)
         parser.add_argument("--seconds", type=float, default=None, help="per round (pages, default 5) or in all (load, default 300)")
         parser.add_argument("--connections", type=int, default=8)
+        parser.add_argument("--csv", metavar="PREFIX", default="",
+                            help="load: keep Locust's CSV files (PREFIX_stats.csv, PREFIX_stats_history.csv: the "
+                                 "percentiles second by second, ...)")
         parser.add_argument("--workers", type=int, default=None,
                             help="gunicorn worker processes (pages: 2; load: gunicorn.conf.py's default, 2 x cores + 1)")
 
@@ -196,7 +199,7 @@ class Command(BaseCommand):
             return self.load(seconds=seconds or 300, workers=workers or multiprocessing.cpu_count() * 2 + 1, **options)
         return self.pages(seconds=seconds or 5, workers=workers or 2, **options)
 
-    def load(self, *, users, spawn_rate, seconds, workers, **options):
+    def load(self, *, users, spawn_rate, seconds, workers, csv, **options):
         import psycopg
 
         admin = os.environ.get("LOAD_ADMIN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -232,6 +235,9 @@ class Command(BaseCommand):
                 cwd=settings.BASE_DIR, env={**os.environ, "LOADTEST_USERS": str(users_file),
                                             "LOADTEST_SAVED": str(saved_file)},
                 capture_output=True, text=True, timeout=seconds + 300)
+            if csv:
+                for produced in var_dir.glob("locust_*.csv"):
+                    shutil.copy(produced, f"{csv}{produced.name.removeprefix('locust')}")
             rows = _percentile_rows(Path(f"{prefix}_stats.csv"))
             self.stdout.write(f"\n{'endpoint':<16} {'requests':>9} {'errors':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}")
             for row in rows:
