@@ -59,7 +59,7 @@ def _anonymous_detail(request, slug, version):
 
 def anonymous_response(request, content: bytes, etag: str) -> HttpResponse:
     """The response for an anonymous reader's copy of a sheet page (a 304 when the browser has it)."""
-    if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
+    if etag in [tag.strip() for tag in request.META.get("HTTP_IF_NONE_MATCH", "").split(",")]:
         response = HttpResponseNotModified()
     else:
         response = HttpResponse(content)
@@ -93,7 +93,7 @@ def _detail(request, slug, version):
         raise Http404("No cheat sheet with this address.")
     reviewed = request.user.is_authenticated and selectors.is_reviewed(user=request.user, sheet_id=sheet.pk)
     etag = f'"{version}-{sheet.pk}-{request.user.pk or 0}-{int(reviewed)}"'
-    if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
+    if etag in [tag.strip() for tag in request.META.get("HTTP_IF_NONE_MATCH", "").split(",")]:
         response = HttpResponseNotModified()
     elif request.user.is_authenticated and not len(messages.get_messages(request)):
         response = HttpResponse(_reader_page(request, sheet, previous, following, version, reviewed))

@@ -210,10 +210,10 @@ LOGGING = {
 # and the content version every process reads must be one).
 CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL") or ""
 if CACHE_URL.startswith(("redis://", "rediss://")):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
+    CACHES = {"default": {"BACKEND": "courseware.cache.SharedRedisCache", "LOCATION": CACHE_URL,
                           "KEY_PREFIX": os.environ.get("CACHE_PREFIX", "sa"), "TIMEOUT": 3600}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+    CACHES = {"default": {"BACKEND": "courseware.cache.FileCache",
                           "LOCATION": str(VAR_DIR / "cache"), "TIMEOUT": 3600, "OPTIONS": {"MAX_ENTRIES": 5000}}}
 
 # Sessions are read from the cache and kept in the database too (a cleared cache logs nobody out).

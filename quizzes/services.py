@@ -72,8 +72,9 @@ def draw_pool_size(quiz: Quiz, user) -> int:
     return len(_candidate_questions(quiz, user))
 
 
-def _domain_of(quiz: Quiz, question_ids) -> dict[int, Domain]:
-    domains = {domain.pk: domain for domain in quiz.blueprint.domains.all()}
+def _domain_of(blueprint_domains: list[Domain], question_ids) -> dict[int, Domain]:
+    """Each question's domain among the blueprint's (read once by the caller)."""
+    domains = {domain.pk: domain for domain in blueprint_domains}
     through = Question.domains.through.objects.filter(question_id__in=question_ids, domain_id__in=list(domains))
     return {question_id: domains[domain_id] for question_id, domain_id in through.values_list("question_id", "domain_id")}
 
@@ -83,12 +84,13 @@ def attempt_start(*, user, quiz: Quiz, rng: random.Random | None = None) -> Atte
     rng = rng or random.Random()
     candidates = _candidate_questions(quiz, user)
     if quiz.selection in (Selection.RANDOM, Selection.FINAL):
-        domains = _domain_of(quiz, [q.pk for q in candidates])
+        blueprint_domains = list(quiz.blueprint.domains.all())
+        domains = _domain_of(blueprint_domains, [q.pk for q in candidates])
         pools: dict[str, list] = {}
         for question in candidates:
             if question.pk in domains:
                 pools.setdefault(domains[question.pk].key, []).append(question)
-        weights = {d.key: d.weight for d in quiz.blueprint.domains.all()}
+        weights = {d.key: d.weight for d in blueprint_domains}
         counts = grading.draw_counts(weights, quiz.question_count, {k: len(v) for k, v in pools.items()})
         if quiz.selection == Selection.FINAL:
             # Unseen questions first (in random order), then the ones seen longest ago.
@@ -273,7 +275,8 @@ def attempt_submit(*, attempt_id: int, automatically: bool = False) -> Attempt:
         correct: dict[int, set[int]] = {}
         for question_id, option_id in Option.objects.filter(question_id__in=question_ids, is_correct=True).values_list("question_id", "id"):
             correct.setdefault(question_id, set()).add(option_id)
-        domains = _domain_of(attempt.quiz, question_ids)
+        blueprint_domains = list(attempt.quiz.blueprint.domains.all())
+        domains = _domain_of(blueprint_domains, question_ids)
         exam = attempt.mode == QuizMode.EXAM
         items = []
         for answer in answers:
@@ -290,7 +293,7 @@ def attempt_submit(*, attempt_id: int, automatically: bool = False) -> Attempt:
             by_credit.setdefault(answer.credit, []).append(answer.pk)
         for credit, ids in by_credit.items():
             Answer.objects.filter(pk__in=ids).update(credit=credit)
-        order = [d.name for d in attempt.quiz.blueprint.domains.all()]
+        order = [d.name for d in blueprint_domains]
         result = grading.grade(items, cut=attempt.quiz.cut_percent / 100, passing=attempt.quiz.passing_score, domain_order=order)
         end = min(now, attempt.deadline) if attempt.deadline else now
         attempt.raw_score = result.raw_score

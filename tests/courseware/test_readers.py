@@ -95,3 +95,21 @@ def test_signing_up_stays_signed_in(client):
     client.post(reverse("signup"), {"username": "newlearner", "email": "", "password1": "a-long-pass-phrase-42",
                                     "password2": "a-long-pass-phrase-42"})
     assert "newlearner" in client.get(reverse("dashboard")).content.decode()
+
+
+def test_the_reviewed_sheets_come_with_the_user_and_follow_a_change_made_in_the_same_request(ada, sheet):
+    """The backend reads the user and their reviewed sheets at once; a review saved later in the
+    same request (the page's own button) is seen by the next look, not the set read at the start."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    backend = readers.CachedModelBackend()
+    backend.get_user(ada.pk)  # fills the entry
+    user = backend.get_user(ada.pk)
+    with CaptureQueriesContext(connection) as queries:
+        assert readers.reviewed_ids(user) == frozenset()
+    assert len(queries) == 0  # came with the user
+    SheetReview.objects.create(user=ada, sheet=sheet)
+    assert readers.reviewed_ids(user) == {sheet.pk}
+    assert backend.get_user(ada.pk)._reader_reviewed[1] == {sheet.pk}  # the entry was dropped and read again
+    assert readers.reviewed_ids(UserFactory.build(pk=ada.pk)) == {sheet.pk}  # a user not from the backend
