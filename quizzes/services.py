@@ -35,7 +35,8 @@ class AttemptClosed(QuizError):
 
 def _candidate_questions(quiz: Quiz, user):
     # What drawing needs: the id and what the quiz's filters read (not the stems and explanations).
-    questions = Question.objects.published().only("id", "services", "sheet_links")
+    fields = ["id"] + (["services"] if quiz.filter_services else []) + (["sheet_links"] if quiz.filter_sheet_categories else [])
+    questions = Question.objects.published().only(*fields)
     if quiz.selection == Selection.FIXED:
         return list(questions.filter(quizquestion__quiz=quiz).order_by("quizquestion__position"))
     if quiz.selection == Selection.REVIEW:
