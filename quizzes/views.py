@@ -66,10 +66,12 @@ def _numbered(attempt, shown):
     """Each question's number, its neighbours' and its answer and flag links, for the exam page:
     reversed once and numbered here, not 130 times in the template (as strings, which the template
     prints as they are)."""
-    answer, flag = (reverse(name, args=[attempt.pk, 99999]).rsplit("99999", 1) for name in ("quizzes:answer", "quizzes:flag"))
+    (answer_head, answer_tail), (flag_head, flag_tail) = (
+        reverse(name, args=[attempt.pk, 99999]).rsplit("99999", 1) for name in ("quizzes:answer", "quizzes:flag"))
     for number, item in enumerate(shown, start=1):
         item.number, item.previous, item.next = str(number), str(number - 1), str(number + 1)
-        item.answer_url, item.flag_url = str(number).join(answer), str(number).join(flag)
+        item.answer_url = f"{answer_head}{number}{answer_tail}"
+        item.flag_url = f"{flag_head}{number}{flag_tail}"
     return shown
 
 

@@ -166,7 +166,11 @@ def test_exam_costs_a_constant_number_of_queries(client, bank, django_assert_max
     assert attempt.total == size
     with django_assert_max_num_queries(8):
         response = client.get(reverse("quizzes:attempt", args=[attempt.pk]))
-    assert response.content.decode().count('class="card question-card exam-question"') == size
+    page = response.content.decode()
+    assert page.count('class="card question-card exam-question"') == size
+    for number in (1, size):  # each question's forms post to its own number (numbered in the view)
+        assert f'action="{reverse("quizzes:answer", args=[attempt.pk, number])}"' in page
+        assert f'action="{reverse("quizzes:flag", args=[attempt.pk, number])}"' in page
     answer = attempt.answers.get(position=size - 1)
     with django_assert_max_num_queries(10):  # includes the row lock that orders answers against a submit
         client.post(reverse("quizzes:answer", args=[attempt.pk, size]), {"option": [answer.option_order[0]]},
