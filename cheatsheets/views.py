@@ -57,9 +57,14 @@ def _anonymous_detail(request, slug, version):
     return anonymous_response(request, *cached)
 
 
+def _browser_has(request, etag: str) -> bool:
+    """The request's If-None-Match names this ETag (read from META: request.headers parses every header)."""
+    return etag in [tag.strip() for tag in request.META.get("HTTP_IF_NONE_MATCH", "").split(",")]
+
+
 def anonymous_response(request, content: bytes, etag: str) -> HttpResponse:
     """The response for an anonymous reader's copy of a sheet page (a 304 when the browser has it)."""
-    if etag in [tag.strip() for tag in request.META.get("HTTP_IF_NONE_MATCH", "").split(",")]:
+    if _browser_has(request, etag):
         response = HttpResponseNotModified()
     else:
         response = HttpResponse(content)
@@ -93,7 +98,7 @@ def _detail(request, slug, version):
         raise Http404("No cheat sheet with this address.")
     reviewed = request.user.is_authenticated and selectors.is_reviewed(user=request.user, sheet_id=sheet.pk)
     etag = f'"{version}-{sheet.pk}-{request.user.pk or 0}-{int(reviewed)}"'
-    if etag in [tag.strip() for tag in request.META.get("HTTP_IF_NONE_MATCH", "").split(",")]:
+    if _browser_has(request, etag):
         response = HttpResponseNotModified()
     elif request.user.is_authenticated and not len(messages.get_messages(request)):
         response = HttpResponse(_reader_page(request, sheet, previous, following, version, reviewed))

@@ -11,16 +11,13 @@ deactivated account ends other sessions on their next request. An entry lives ``
 most, which also bounds what a write made behind the ORM's back (``QuerySet.update``) could leave
 stale."""
 
-import itertools
-
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.db import transaction
 
 TTL = 60
 BACKEND = "courseware.readers.CachedModelBackend"  # in settings.AUTHENTICATION_BACKENDS
-_changes = itertools.count(1)
-_reviews_changed = 0  # in this process: a user object's attached reviewed set older than this is not used
+_reviews_changed = 0  # reviews changed in this process: a reviewed set attached before the last change is not used
 
 
 def user_key(pk) -> str:
@@ -74,7 +71,7 @@ def _user_changed(sender, instance, **kwargs):
 
 def _review_changed(sender, instance, **kwargs):
     global _reviews_changed
-    _reviews_changed = next(_changes)
+    _reviews_changed += 1
     forget(user_key(instance.user_id))
 
 

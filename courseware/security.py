@@ -4,6 +4,7 @@ the Content-Security-Policy, and the CSRF masks' random characters."""
 import os
 
 from django.conf import settings
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.shortcuts import render
 
 
@@ -71,29 +72,24 @@ class ContentSecurityPolicyMiddleware:
 # another). CoursewareConfig.ready installs them over django.middleware.csrf's
 # _get_new_csrf_string (new masks and new cookie secrets) and _mask_cipher_secret.
 def new_csrf_string() -> str:
-    from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
-
-    size = len(CSRF_ALLOWED_CHARS)
-    usable = 256 - 256 % size
     chars: list[str] = []
     while len(chars) < CSRF_SECRET_LENGTH:
-        chars += [CSRF_ALLOWED_CHARS[byte % size] for byte in os.urandom(CSRF_SECRET_LENGTH + 8) if byte < usable]
+        chars += [CSRF_ALLOWED_CHARS[byte % _SIZE] for byte in os.urandom(CSRF_SECRET_LENGTH + 8) if byte < _USABLE]
     return "".join(chars[:CSRF_SECRET_LENGTH])
 
 
 def mask_cipher_secret(secret: str) -> str:
-    from django.middleware.csrf import CSRF_ALLOWED_CHARS
-
-    mask, size, place = new_csrf_string(), len(CSRF_ALLOWED_CHARS), _PLACES
-    return mask + "".join([CSRF_ALLOWED_CHARS[(place[s] + place[m]) % size] for s, m in zip(secret, mask)])
+    mask = new_csrf_string()
+    return mask + "".join([CSRF_ALLOWED_CHARS[(_PLACES[s] + _PLACES[m]) % _SIZE] for s, m in zip(secret, mask)])
 
 
-_PLACES: dict[str, int] = {}
+_SIZE = len(CSRF_ALLOWED_CHARS)
+_USABLE = 256 - 256 % _SIZE  # 248
+_PLACES = {char: place for place, char in enumerate(CSRF_ALLOWED_CHARS)}
 
 
 def install_csrf_strings() -> None:
     from django.middleware import csrf
 
-    _PLACES.update({char: place for place, char in enumerate(csrf.CSRF_ALLOWED_CHARS)})
     csrf._get_new_csrf_string = new_csrf_string
     csrf._mask_cipher_secret = mask_cipher_secret

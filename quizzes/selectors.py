@@ -85,8 +85,6 @@ class ShownQuestion:
     options: list
     # The exam page's numbering and links (quizzes.views._numbered)
     number: str = ""
-    previous: str = ""
-    next: str = ""
     answer_url: str = ""
     flag_url: str = ""
 

@@ -63,13 +63,13 @@ def attempt(request, pk):
 
 
 def _numbered(attempt, shown):
-    """Each question's number, its neighbours' and its answer and flag links, for the exam page:
+    """Each question's number and its answer and flag links, for the exam page:
     reversed once and numbered here, not 130 times in the template (as strings, which the template
     prints as they are)."""
     (answer_head, answer_tail), (flag_head, flag_tail) = (
         reverse(name, args=[attempt.pk, 99999]).rsplit("99999", 1) for name in ("quizzes:answer", "quizzes:flag"))
     for number, item in enumerate(shown, start=1):
-        item.number, item.previous, item.next = str(number), str(number - 1), str(number + 1)
+        item.number = str(number)
         item.answer_url = f"{answer_head}{number}{answer_tail}"
         item.flag_url = f"{flag_head}{number}{flag_tail}"
     return shown

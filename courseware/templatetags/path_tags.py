@@ -9,9 +9,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from courseware import paths
-from quizzes.templatetags.quiz_tags import doc_label, question_options, sheet_label, sheet_url
+from quizzes.templatetags.quiz_tags import doc_label, question_options, sheet_label, sheet_url, verdict
 
 register = template.Library()
+VERDICT_LABELS = {"unanswered": "Unanswered", "right": "Correct", "partial": "Partly right", "wrong": "Incorrect"}
 
 
 def _links(label: str, anchor: str, rows) -> str:
@@ -48,15 +49,7 @@ def reviewed_question(item):
     marked right and wrong, and (folded) every option's explanation and the question's. Built here
     rather than in the template's loop: a results page shows 65 and the loop was most of its time."""
     answer, number = item.answer, item.answer.position + 1
-    credit = answer.credit or 0
-    if not answer.is_answered:
-        verdict, label = "unanswered", "Unanswered"
-    elif credit >= 1:
-        verdict, label = "right", "Correct"
-    elif credit > 0:
-        verdict, label = "partial", "Partly right"
-    else:
-        verdict, label = "wrong", "Incorrect"
+    outcome = verdict(answer)
     explained = format_html_join("", "<dt>{}{}</dt><dd>{}</dd>", (
         (option.letter, mark_safe(' <span class="muted">(correct)</span>') if option.is_correct else "",
          mark_safe(option.explanation_html)) for option in item.options))  # noqa: S308 - sanitised when saved
@@ -66,7 +59,7 @@ def reviewed_question(item):
         '  <div class="prose stem">{}</div>\n  {}\n'
         '  <details class="explain"><summary>Why: every option explained</summary>\n'
         '    <dl class="option-explanations">{}</dl>\n    {}\n  </details>\n</article>',
-        number, number, verdict, label, " · ⚑ flagged" if answer.flagged else "",
+        number, number, outcome, VERDICT_LABELS[outcome], " · ⚑ flagged" if answer.flagged else "",
         mark_safe(item.question.stem_html),  # noqa: S308 - sanitised when saved
         question_options(item, number, revealed=True, disabled=True, collapse_explanations=True),
         explained, question_explanation(item.question))

@@ -40,6 +40,15 @@ def duration(seconds) -> str:
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
 
 
+@register.filter
+def verdict(answer) -> str:
+    """How an answer scored, as the pages' verdict class: unanswered, right, partial or wrong."""
+    if not answer.is_answered:
+        return "unanswered"
+    credit = answer.credit or 0
+    return "right" if credit >= 1 else "partial" if credit > 0 else "wrong"
+
+
 @register.simple_tag
 def question_options(item, number, revealed=False, disabled=False, collapse_explanations=False):
     """One question's options as inputs, in the learner's order. Unless ``revealed``, nothing in it
